@@ -1,0 +1,69 @@
+package org.mae4j.engine;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The arithmetic the layers need, behind one small interface so that one model runs on two paths:
+ * {@link Nd4jKernels} (ND4J ops only: any backend, any floating dtype) and {@link CpuKernels} (the CPU fast
+ * path: float32, Java loops over the arrays' own memory). Both must agree within float rounding.
+ *
+ * <p>Conventions: every matrix is a row-major ('c' order), contiguous 2-D array {@code [rows, cols]};
+ * vectors are contiguous 1-D (or {@code [1, n]}). Outputs are preallocated by the caller; "+=" in a
+ * method's doc means it accumulates into what is there, otherwise it overwrites. No method allocates
+ * arrays that outlive the call.
+ */
+public interface Kernels {
+
+    /** {@code c = alpha * op(a) * op(b) + beta * c}, op = transpose when the flag is set. */
+    void gemm(INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, double alpha, double beta);
+
+    /** {@code y[r, :] += bias} for every row r; y [R, F], bias [F]. */
+    void addRowVector(INDArray y, INDArray bias);
+
+    /** {@code acc[f] += sum_r x[r, f]}; x [R, F], acc [F]. */
+    void sumRowsInto(INDArray x, INDArray acc);
+
+    /** {@code dst = src}, same shape. */
+    void copy(INDArray src, INDArray dst);
+
+    /** {@code dst[dstRows[i], :] = src[srcRows[i], :]} (or {@code +=} when accumulate) for every i, in order of i;
+     *  src [Rs, F], dst [Rd, F]. With accumulate, repeated destination rows add up. */
+    void copyRows(INDArray src, int[] srcRows, INDArray dst, int[] dstRows, boolean accumulate);
+
+    /** LayerNorm over the last dim with biased variance: {@code out = (x - mean) * rstd * gamma + beta};
+     *  x, out [R, F]; gamma, beta [F]; saves mean [R] and rstd = 1/sqrt(var + eps) [R] for the backward. */
+    void layerNorm(INDArray x, INDArray gamma, INDArray beta, double eps, INDArray out, INDArray mean, INDArray rstd);
+
+    /** Backward of {@link #layerNorm}: {@code dx +=}, {@code dgamma +=}, {@code dbeta +=}; x is the forward input. */
+    void layerNormBackward(INDArray dout, INDArray x, INDArray mean, INDArray rstd, INDArray gamma,
+                           INDArray dx, INDArray dgamma, INDArray dbeta);
+
+    /** Exact GELU, {@code out = 0.5 x (1 + erf(x / sqrt 2))}; out may be x. */
+    void gelu(INDArray x, INDArray out);
+
+    /** {@code dx = dout * gelu'(x)}; dx may be dout. */
+    void geluBackward(INDArray x, INDArray dout, INDArray dx);
+
+    /**
+     * Multi-head self-attention on a fused qkv buffer, no mask: per sample and head h,
+     * {@code P = softmax(q_h k_h^T / sqrt(hd))}, {@code out[:, h*hd + e] = (P v_h)[:, e]}.
+     * qkv [N*T, 3*W] with column {@code j*W + h*hd + e} (j = 0 q, 1 k, 2 v), out [N*T, W],
+     * probs [N*H*T, T] saved for the backward.
+     */
+    void attention(INDArray qkv, int n, int t, int heads, INDArray out, INDArray probs);
+
+    /** Backward of {@link #attention}: writes (overwrites) dqkv [N*T, 3*W] from dout [N*T, W]. */
+    void attentionBackward(INDArray dout, INDArray qkv, INDArray probs, int n, int t, int heads, INDArray dqkv);
+
+    /** Per row, standardise over the row with the UNBIASED variance: {@code out = (x - mean) / sqrt(var + eps)}. */
+    void standardizeRows(INDArray x, double eps, INDArray out);
+
+    /**
+     * Weighted mean squared error over rows: returns {@code sum_r w[r] * mean_f (pred[r,f] - target[r,f])^2}
+     * and writes its gradient {@code dpred = 2 w[r] (pred - target) / F}. pred, target, dpred [R, F]; w [R].
+     */
+    double weightedRowMse(INDArray pred, INDArray target, INDArray w, INDArray dpred);
+
+    /** Sets every element to zero. */
+    void zero(INDArray x);
+}
