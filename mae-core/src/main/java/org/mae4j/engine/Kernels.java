@@ -64,6 +64,9 @@ public interface Kernels {
      */
     double weightedRowMse(INDArray pred, INDArray target, INDArray w, INDArray dpred);
 
+    /** Copies host values in: {@code dst[i] = src[i]} over dst in row-major order; lengths must match. */
+    void load(double[] src, INDArray dst);
+
     /** Sets every element to zero. */
     void zero(INDArray x);
 }

@@ -1,0 +1,95 @@
+package org.mae4j.config;
+
+/**
+ * Every knob of the reference MAE model (facebookresearch/mae {@code MaskedAutoencoderViT}).
+ * Immutable and validated; derived sizes are methods. Start from a preset and change what you need:
+ * {@code MaeConfig.tinyFmnist().withMaskRatio(0.5)}.
+ *
+ * @param imageSize   H = W, pixels; square images only
+ * @param patchSize   p; must divide imageSize
+ * @param channels    C, any count (the reference hard-codes 3)
+ * @param encoder     ViT encoder stack (D = encoder.width)
+ * @param decoder     decoder stack (E = decoder.width)
+ * @param maskRatio   fraction of patches removed, in [0, 1); at least one patch must stay visible
+ * @param normPixLoss standardise each target patch (mean 0, unbiased variance 1) before the MSE
+ * @param normEps     LayerNorm epsilon (1e-6 in the official models; HuggingFace ViTMAE uses 1e-12)
+ */
+public record MaeConfig(int imageSize, int patchSize, int channels, VitSpec encoder, VitSpec decoder,
+                        double maskRatio, boolean normPixLoss, double normEps) {
+
+    public MaeConfig {
+        if (encoder == null || decoder == null) throw new IllegalArgumentException("encoder and decoder specs are required");
+        if (imageSize <= 0 || patchSize <= 0) {
+            throw new IllegalArgumentException("imageSize (" + imageSize + ") and patchSize (" + patchSize + ") must be positive");
+        }
+        if (imageSize % patchSize != 0) {
+            throw new IllegalArgumentException("imageSize (" + imageSize + ") must be divisible by patchSize (" + patchSize
+                    + "); nearest valid image sizes: " + (imageSize / patchSize) * patchSize + " or "
+                    + (imageSize / patchSize + 1) * patchSize);
+        }
+        if (channels <= 0) throw new IllegalArgumentException("channels must be positive, got " + channels);
+        if (encoder.width() % 4 != 0 || decoder.width() % 4 != 0) {
+            throw new IllegalArgumentException("the 2-D sin-cos position embedding needs widths divisible by 4, got encoder "
+                    + encoder.width() + ", decoder " + decoder.width());
+        }
+        if (!(maskRatio >= 0 && maskRatio < 1)) {
+            throw new IllegalArgumentException("maskRatio must be in [0, 1), got " + maskRatio);
+        }
+        int l = (imageSize / patchSize) * (imageSize / patchSize);
+        if ((int) (l * (1 - maskRatio)) < 1) {
+            throw new IllegalArgumentException("maskRatio " + maskRatio + " keeps no patch out of " + l
+                    + " (kept = int(L * (1 - maskRatio))); use maskRatio <= " + (1 - 1.0 / l));
+        }
+        if (!(normEps > 0) || Double.isInfinite(normEps)) throw new IllegalArgumentException("normEps must be positive, got " + normEps);
+    }
+
+    /** h = w = imageSize / patchSize, patches per side. */
+    public int gridSize() { return imageSize / patchSize; }
+
+    /** L, patches per image. */
+    public int numPatches() { return gridSize() * gridSize(); }
+
+    /** K = int(L * (1 - maskRatio)), visible patches per image (truncation, as the reference). */
+    public int numKept() { return (int) (numPatches() * (1 - maskRatio)); }
+
+    /** P = p * p * C, values per patch. */
+    public int patchDim() { return patchSize * patchSize * channels; }
+
+    public MaeConfig withMaskRatio(double r) { return new MaeConfig(imageSize, patchSize, channels, encoder, decoder, r, normPixLoss, normEps); }
+    public MaeConfig withNormPixLoss(boolean b) { return new MaeConfig(imageSize, patchSize, channels, encoder, decoder, maskRatio, b, normEps); }
+    public MaeConfig withNormEps(double e) { return new MaeConfig(imageSize, patchSize, channels, encoder, decoder, maskRatio, normPixLoss, e); }
+    public MaeConfig withChannels(int c) { return new MaeConfig(imageSize, patchSize, c, encoder, decoder, maskRatio, normPixLoss, normEps); }
+    public MaeConfig withImageSize(int s) { return new MaeConfig(s, patchSize, channels, encoder, decoder, maskRatio, normPixLoss, normEps); }
+
+    private static final double EPS = 1e-6;
+
+    /** MAE ViT-Base/16 (224 px RGB): encoder 768 x 12 x 12 heads, decoder 512 x 8 x 16 heads. */
+    public static MaeConfig maeVitBasePatch16() {
+        return new MaeConfig(224, 16, 3, new VitSpec(768, 12, 12, 4), new VitSpec(512, 8, 16, 4), 0.75, false, EPS);
+    }
+
+    /** MAE ViT-Large/16: encoder 1024 x 24 x 16 heads, decoder 512 x 8 x 16 heads. */
+    public static MaeConfig maeVitLargePatch16() {
+        return new MaeConfig(224, 16, 3, new VitSpec(1024, 24, 16, 4), new VitSpec(512, 8, 16, 4), 0.75, false, EPS);
+    }
+
+    /** MAE ViT-Huge/14: encoder 1280 x 32 x 16 heads, decoder 512 x 8 x 16 heads. */
+    public static MaeConfig maeVitHugePatch14() {
+        return new MaeConfig(224, 14, 3, new VitSpec(1280, 32, 16, 4), new VitSpec(512, 8, 16, 4), 0.75, false, EPS);
+    }
+
+    /** Fashion-MNIST sized: 28 px grey, patch 4 (L = 49); encoder 192 x 12 x 3, decoder 96 x 4 x 3; norm-pix loss. */
+    public static MaeConfig tinyFmnist() {
+        return new MaeConfig(28, 4, 1, new VitSpec(192, 12, 3, 4), new VitSpec(96, 4, 3, 4), 0.75, true, EPS);
+    }
+
+    /** CIFAR sized: 32 px RGB, patch 4 (L = 64), the widths of {@link #tinyFmnist()}. */
+    public static MaeConfig vitTiny32() {
+        return new MaeConfig(32, 4, 3, new VitSpec(192, 12, 3, 4), new VitSpec(96, 4, 3, 4), 0.75, true, EPS);
+    }
+
+    /** A toy for tests and debugging: 16 px RGB, patch 4, encoder 32 x 2 x 2, decoder 16 x 1 x 2 (the {@code micro} fixture). */
+    public static MaeConfig micro() {
+        return new MaeConfig(16, 4, 3, new VitSpec(32, 2, 2, 4), new VitSpec(16, 1, 2, 4), 0.75, false, EPS);
+    }
+}
