@@ -1,10 +1,13 @@
 package org.mae4j.engine;
 
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
@@ -24,15 +27,27 @@ public final class CpuKernels implements Kernels {
 
     private final ForkJoinPool pool;
     private final int threads;
+    private final boolean vector;
 
-    /** Uses one worker per available processor. */
-    public CpuKernels() { this(Runtime.getRuntime().availableProcessors()); }
+    /** One worker per available processor; Vector API loops when the JVM has jdk.incubator.vector. */
+    public CpuKernels() { this(Runtime.getRuntime().availableProcessors(), VectorLoops.available()); }
 
-    public CpuKernels(int threads) {
+    /**
+     * @param threads   workers for the Java loops (OpenBLAS keeps its own threads for the products)
+     * @param vectorApi use the Vector API loops; needs {@code --add-modules jdk.incubator.vector}
+     */
+    public CpuKernels(int threads, boolean vectorApi) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        if (vectorApi && !VectorLoops.available()) {
+            throw new IllegalStateException("the Vector API is not available: start the JVM with --add-modules jdk.incubator.vector");
+        }
         this.threads = threads;
+        this.vector = vectorApi;
         this.pool = new ForkJoinPool(threads);
     }
+
+    /** True when the Vector API loops are in use. */
+    public boolean usesVectorApi() { return vector; }
 
     // ------------------------------------------------------------------ memory access
 
@@ -61,6 +76,15 @@ public final class CpuKernels implements Kernels {
             expect *= shape[i];
         }
         return true;
+    }
+
+    /** The array's memory as bytes in native order (element i at byte 4*i), for the Vector API loops. */
+    static ByteBuffer bytes(INDArray a) {
+        buf(a);
+        long n = 4 * a.length();
+        BytePointer p = new BytePointer(a.data().addressPointer());
+        p.capacity(n).limit(n);
+        return p.asByteBuffer().order(ByteOrder.nativeOrder());
     }
 
     private static FloatPointer ptr(INDArray a) {
@@ -109,10 +133,14 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void addRowVector(INDArray y, INDArray bias) {
-        FloatBuffer yb = buf(y), bb = buf(bias);
         int f = cols(y);
-        float[] b = new float[f];
-        bb.get(0, b);
+        float[] b = floats(bias, f);
+        if (vector) {
+            ByteBuffer yb = bytes(y);
+            parallelFor(rows(y), 256, (r0, r1) -> VectorLoops.addRowVector(yb, b, f, r0, r1));
+            return;
+        }
+        FloatBuffer yb = buf(y);
         parallelFor(rows(y), 256, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int o = r * f;
@@ -123,14 +151,42 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void sumRowsInto(INDArray x, INDArray acc) {
-        FloatBuffer xb = buf(x), ab = buf(acc);
         int f = cols(x), r = rows(x);
-        double[] s = new double[f];
-        for (int i = 0; i < r; i++) {
-            int o = i * f;
-            for (int j = 0; j < f; j++) s[j] += xb.get(o + j);
+        if (cols(acc) != f || acc.length() != f) throw new IllegalArgumentException("sumRowsInto: acc has " + acc.length() + " values, rows have " + f);
+        // Each chunk of rows sums into its own partial (float lanes), the partials are added in double.
+        int chunks = Math.max(1, Math.min(threads * 4, r / 256));
+        float[][] part = new float[chunks][f];
+        if (vector) {
+            ByteBuffer xb = bytes(x);
+            parallelFor(chunks, 1, (c0, c1) -> {
+                for (int c = c0; c < c1; c++) VectorLoops.sumRows(xb, f, (int) ((long) r * c / chunks), (int) ((long) r * (c + 1) / chunks), part[c]);
+            });
+        } else {
+            FloatBuffer xb = buf(x);
+            parallelFor(chunks, 1, (c0, c1) -> {
+                for (int c = c0; c < c1; c++) {
+                    float[] s = part[c];
+                    for (int i = (int) ((long) r * c / chunks), end = (int) ((long) r * (c + 1) / chunks); i < end; i++) {
+                        int o = i * f;
+                        for (int j = 0; j < f; j++) s[j] += xb.get(o + j);
+                    }
+                }
+            });
         }
-        for (int j = 0; j < f; j++) ab.put(j, (float) (ab.get(j) + s[j]));
+        FloatBuffer ab = buf(acc);
+        for (int j = 0; j < f; j++) {
+            double t = 0;
+            for (float[] s : part) t += s[j];
+            ab.put(j, (float) (ab.get(j) + t));
+        }
+    }
+
+    /** A small vector (bias, gamma) copied to the heap, checked to have n values. */
+    private static float[] floats(INDArray v, int n) {
+        if (v.length() != n) throw new IllegalArgumentException("expected a vector of " + n + " values, got shape " + java.util.Arrays.toString(v.shape()));
+        float[] a = new float[n];
+        buf(v).get(0, a);
+        return a;
     }
 
     @Override
@@ -176,11 +232,14 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void layerNorm(INDArray x, INDArray gamma, INDArray beta, double eps, INDArray out, INDArray mean, INDArray rstd) {
-        FloatBuffer xb = buf(x), ob = buf(out), mb = buf(mean), rb = buf(rstd);
         int f = cols(x);
-        float[] g = new float[f], be = new float[f];
-        buf(gamma).get(0, g);
-        buf(beta).get(0, be);
+        float[] g = floats(gamma, f), be = floats(beta, f);
+        if (vector) {
+            ByteBuffer xb = bytes(x), ob = bytes(out), mb = bytes(mean), rb = bytes(rstd);
+            parallelFor(rows(x), 64, (r0, r1) -> VectorLoops.layerNorm(xb, g, be, (float) eps, ob, mb, rb, f, r0, r1));
+            return;
+        }
+        FloatBuffer xb = buf(x), ob = buf(out), mb = buf(mean), rb = buf(rstd);
         parallelFor(rows(x), 64, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int o = r * f;
@@ -200,39 +259,48 @@ public final class CpuKernels implements Kernels {
     @Override
     public void layerNormBackward(INDArray dout, INDArray x, INDArray mean, INDArray rstd, INDArray gamma,
                                   INDArray dx, INDArray dgamma, INDArray dbeta) {
-        FloatBuffer db = buf(dout), xb = buf(x), mb = buf(mean), rb = buf(rstd), dxb = buf(dx);
         int f = cols(x), rowsN = rows(x);
-        float[] g = new float[f];
-        buf(gamma).get(0, g);
+        float[] g = floats(gamma, f);
         // gamma/beta gradients are reductions over rows: each chunk sums its own, then they are added up.
         int chunks = Math.max(1, Math.min(threads * 4, rowsN / 64));
-        double[][] dg = new double[chunks][f], dbt = new double[chunks][f];
-        parallelFor(chunks, 1, (c0, c1) -> {
-            for (int c = c0; c < c1; c++) {
-                int r0 = (int) ((long) rowsN * c / chunks), r1 = (int) ((long) rowsN * (c + 1) / chunks);
-                double[] dgc = dg[c], dbc = dbt[c];
-                for (int r = r0; r < r1; r++) {
-                    int o = r * f;
-                    float mu = mb.get(r), rs = rb.get(r);
-                    double sumD = 0, sumDX = 0;
-                    for (int j = 0; j < f; j++) {
-                        float xh = (xb.get(o + j) - mu) * rs;
-                        float d = db.get(o + j);
-                        float dxh = d * g[j];
-                        sumD += dxh;
-                        sumDX += dxh * xh;
-                        dgc[j] += d * xh;
-                        dbc[j] += d;
-                    }
-                    float mD = (float) (sumD / f), mDX = (float) (sumDX / f);
-                    for (int j = 0; j < f; j++) {
-                        float xh = (xb.get(o + j) - mu) * rs;
-                        float dxh = db.get(o + j) * g[j];
-                        dxb.put(o + j, dxb.get(o + j) + rs * (dxh - mD - xh * mDX));
+        float[][] dg = new float[chunks][f], dbt = new float[chunks][f];
+        if (vector) {
+            ByteBuffer db = bytes(dout), xb = bytes(x), mb = bytes(mean), rb = bytes(rstd), dxb = bytes(dx);
+            parallelFor(chunks, 1, (c0, c1) -> {
+                for (int c = c0; c < c1; c++) {
+                    VectorLoops.layerNormBackward(db, xb, mb, rb, g, dxb, dg[c], dbt[c], f,
+                            (int) ((long) rowsN * c / chunks), (int) ((long) rowsN * (c + 1) / chunks));
+                }
+            });
+        } else {
+            FloatBuffer db = buf(dout), xb = buf(x), mb = buf(mean), rb = buf(rstd), dxb = buf(dx);
+            parallelFor(chunks, 1, (c0, c1) -> {
+                for (int c = c0; c < c1; c++) {
+                    int r0 = (int) ((long) rowsN * c / chunks), r1 = (int) ((long) rowsN * (c + 1) / chunks);
+                    float[] dgc = dg[c], dbc = dbt[c];
+                    for (int r = r0; r < r1; r++) {
+                        int o = r * f;
+                        float mu = mb.get(r), rs = rb.get(r);
+                        double sumD = 0, sumDX = 0;
+                        for (int j = 0; j < f; j++) {
+                            float xh = (xb.get(o + j) - mu) * rs;
+                            float d = db.get(o + j);
+                            float dxh = d * g[j];
+                            sumD += dxh;
+                            sumDX += dxh * xh;
+                            dgc[j] += d * xh;
+                            dbc[j] += d;
+                        }
+                        float mD = (float) (sumD / f), mDX = (float) (sumDX / f);
+                        for (int j = 0; j < f; j++) {
+                            float xh = (xb.get(o + j) - mu) * rs;
+                            float dxh = db.get(o + j) * g[j];
+                            dxb.put(o + j, dxb.get(o + j) + rs * (dxh - mD - xh * mDX));
+                        }
                     }
                 }
-            }
-        });
+            });
+        }
         FloatBuffer dgb = buf(dgamma), dbb = buf(dbeta);
         for (int j = 0; j < f; j++) {
             double a = 0, b = 0;
@@ -264,11 +332,28 @@ public final class CpuKernels implements Kernels {
     // ------------------------------------------------------------------ GELU
 
     @Override
-    public void gelu(INDArray x, INDArray out) {
+    public void gelu(INDArray x, INDArray out) { biasGeluImpl(x, null, out); }
+
+    @Override
+    public void biasGelu(INDArray h, INDArray bias, INDArray g) { biasGeluImpl(h, floats(bias, cols(h)), g); }
+
+    private void biasGeluImpl(INDArray x, float[] bias, INDArray out) {
+        if (x.length() != out.length()) throw new IllegalArgumentException("gelu: lengths " + x.length() + " vs " + out.length());
+        int f = bias == null ? 1 : cols(x);
+        if (vector) {
+            ByteBuffer xb = bytes(x), ob = bytes(out);
+            int vf = bias == null ? (int) Math.min(x.length(), 1024) : f;     // whole "rows" for the loop
+            int n = (int) x.length();
+            if (n % vf != 0) vf = 1;
+            int rowLen = vf;
+            parallelFor(n / rowLen, 16, (r0, r1) -> VectorLoops.biasGelu(xb, bias, rowLen, ob, r0 * rowLen, r1 * rowLen));
+            return;
+        }
         FloatBuffer xb = buf(x), ob = buf(out);
         parallelFor((int) x.length(), 4096, (i0, i1) -> {
             for (int i = i0; i < i1; i++) {
-                double v = xb.get(i);
+                float v = xb.get(i);
+                if (bias != null) { v += bias[i % f]; xb.put(i, v); }
                 ob.put(i, (float) (0.5 * v * (1 + Erf.erf(v * INV_SQRT2))));
             }
         });
@@ -276,8 +361,14 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void geluBackward(INDArray x, INDArray dout, INDArray dx) {
+        int n = (int) x.length();
+        if (vector) {
+            ByteBuffer xb = bytes(x), db = bytes(dout), ob = bytes(dx);
+            parallelFor(n, 4096, (i0, i1) -> VectorLoops.geluBackward(xb, db, ob, i0, i1));
+            return;
+        }
         FloatBuffer xb = buf(x), db = buf(dout), ob = buf(dx);
-        parallelFor((int) x.length(), 4096, (i0, i1) -> {
+        parallelFor(n, 4096, (i0, i1) -> {
             for (int i = i0; i < i1; i++) {
                 double v = xb.get(i);
                 double cdf = 0.5 * (1 + Erf.erf(v * INV_SQRT2));
@@ -288,102 +379,99 @@ public final class CpuKernels implements Kernels {
     }
 
     // ------------------------------------------------------------------ attention
+    //
+    // Per (sample, head) the head's q, k, v are copied out of the fused rows into small heap arrays; k and v
+    // are also kept transposed with their token dim padded to tp (a multiple of the vector length) so that
+    // every product below is a smallMatmul over contiguous rows. Scores and probabilities are [t, tp]; the
+    // padding columns are never read as probabilities.
+
+    private int padded(int t) { int l = vector ? VectorLoops.L : 1; return (t + l - 1) / l * l; }
+
+    /** C[m, n] = sum_k A[m*ars + k*acs] * B[k*brs + n] (see VectorLoops.smallMatmul). */
+    private void smallMatmul(float[] a, int ao, int ars, int acs, float[] b, int bo, int brs, float[] c, int co, int crs, int m, int k, int n) {
+        if (vector) { VectorLoops.smallMatmul(a, ao, ars, acs, b, bo, brs, c, co, crs, m, k, n); return; }
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float acc = 0;
+                for (int kk = 0; kk < k; kk++) acc += a[ao + i * ars + kk * acs] * b[bo + kk * brs + j];
+                c[co + i * crs + j] = acc;
+            }
+        }
+    }
+
+    private void softmaxRow(float[] s, int off, int t) {
+        if (vector) { VectorLoops.softmaxRow(s, off, t); return; }
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < t; j++) max = Math.max(max, s[off + j]);
+        float sum = 0;
+        for (int j = 0; j < t; j++) { float e = (float) Math.exp(s[off + j] - max); s[off + j] = e; sum += e; }
+        float inv = 1f / sum;
+        for (int j = 0; j < t; j++) s[off + j] *= inv;
+    }
+
+    /** Copies head columns [col, col+hd) of sample b's t rows into rowMajor [t, hd] (scaled) and/or transposed [hd, tp]. */
+    private static void loadHead(FloatBuffer src, int b, int t, int rowLen, int col, int hd, float scale, float[] rowMajor, float[] transposed, int tp, float[] tmp) {
+        for (int i = 0; i < t; i++) {
+            float[] dst = rowMajor != null ? rowMajor : tmp;
+            int o = rowMajor != null ? i * hd : 0;
+            src.get((b * t + i) * rowLen + col, dst, o, hd);
+            if (scale != 1f) for (int e = 0; e < hd; e++) dst[o + e] *= scale;
+            if (transposed != null) for (int e = 0; e < hd; e++) transposed[e * tp + i] = dst[o + e];
+        }
+    }
 
     @Override
     public void attention(INDArray qkv, int n, int t, int heads, INDArray out, INDArray probs) {
         FloatBuffer qb = buf(qkv), ob = buf(out), pb = buf(probs);
-        int w = cols(out), hd = w / heads, w3 = 3 * w;
+        int w = cols(out), hd = w / heads, w3 = 3 * w, tp = padded(t);
+        checkAttention(qkv, out, probs, n, t, heads);
         float scale = (float) (1.0 / Math.sqrt(hd));
         parallelFor(n * heads, 1, (t0, t1) -> {
-            float[] q = new float[t * hd], kT = new float[hd * t], v = new float[t * hd], s = new float[t], o = new float[hd];
+            float[] q = new float[t * hd], kT = new float[hd * tp], v = new float[t * hd], s = new float[t * tp], o = new float[t * hd], tmp = new float[hd];
             for (int task = t0; task < t1; task++) {
-                int b = task / heads, h = task % heads;
-                loadHead(qb, b, t, w3, h * hd, hd, q, v, kT, w);
+                int b = task / heads, col = (task % heads) * hd;
+                loadHead(qb, b, t, w3, col, hd, scale, q, null, tp, tmp);
+                loadHead(qb, b, t, w3, col + w, hd, 1f, null, kT, tp, tmp);
+                loadHead(qb, b, t, w3, col + 2 * w, hd, 1f, v, null, tp, tmp);
+                smallMatmul(q, 0, hd, 1, kT, 0, tp, s, 0, tp, t, hd, tp);          // S = (q / sqrt hd) k^T
                 for (int i = 0; i < t; i++) {
-                    java.util.Arrays.fill(s, 0f);
-                    for (int e = 0; e < hd; e++) {
-                        float qe = q[i * hd + e] * scale;
-                        int ko = e * t;
-                        for (int j = 0; j < t; j++) s[j] += qe * kT[ko + j];
-                    }
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < t; j++) max = Math.max(max, s[j]);
-                    float sum = 0;
-                    for (int j = 0; j < t; j++) { s[j] = (float) Math.exp(s[j] - max); sum += s[j]; }
-                    float inv = 1f / sum;
-                    java.util.Arrays.fill(o, 0f);
-                    int prow = (task * t + i) * t;
-                    for (int j = 0; j < t; j++) {
-                        float p = s[j] * inv;
-                        pb.put(prow + j, p);
-                        int vo = j * hd;
-                        for (int e = 0; e < hd; e++) o[e] += p * v[vo + e];
-                    }
-                    ob.put((b * t + i) * w + h * hd, o, 0, hd);
+                    softmaxRow(s, i * tp, t);
+                    pb.put((task * t + i) * t, s, i * tp, t);
                 }
+                smallMatmul(s, 0, tp, 1, v, 0, hd, o, 0, hd, t, t, hd);            // O = P v
+                for (int i = 0; i < t; i++) ob.put((b * t + i) * w + col, o, i * hd, hd);
             }
         });
-    }
-
-    /** Copies head h's q, v ([t, hd]) and k transposed ([hd, t]) of sample b out of the fused qkv rows. */
-    private static void loadHead(FloatBuffer qb, int b, int t, int w3, int col, int hd, float[] q, float[] v, float[] kT, int w) {
-        float[] krow = new float[hd];
-        for (int i = 0; i < t; i++) {
-            int base = (b * t + i) * w3 + col;
-            qb.get(base, q, i * hd, hd);
-            qb.get(base + w, krow, 0, hd);
-            qb.get(base + 2 * w, v, i * hd, hd);
-            for (int e = 0; e < hd; e++) kT[e * t + i] = krow[e];
-        }
     }
 
     @Override
     public void attentionBackward(INDArray dout, INDArray qkv, INDArray probs, int n, int t, int heads, INDArray dqkv) {
         FloatBuffer db = buf(dout), qb = buf(qkv), pb = buf(probs), gb = buf(dqkv);
-        int w = cols(dout), hd = w / heads, w3 = 3 * w;
+        int w = cols(dout), hd = w / heads, w3 = 3 * w, tp = padded(t);
+        checkAttention(qkv, dout, probs, n, t, heads);
+        if (dqkv.length() != qkv.length()) throw new IllegalArgumentException("attentionBackward: dqkv must have the shape of qkv");
         float scale = (float) (1.0 / Math.sqrt(hd));
         parallelFor(n * heads, 1, (t0, t1) -> {
-            float[] q = new float[t * hd], kT = new float[hd * t], v = new float[t * hd], vT = new float[hd * t];
-            float[] k = new float[t * hd], dO = new float[t * hd], p = new float[t * t], dP = new float[t];
+            float[] q = new float[t * hd], k = new float[t * hd], vT = new float[hd * tp], dO = new float[t * hd], tmp = new float[hd];
+            float[] p = new float[t * tp], dS = new float[t * tp];
             float[] dq = new float[t * hd], dk = new float[t * hd], dv = new float[t * hd];
             for (int task = t0; task < t1; task++) {
-                int b = task / heads, h = task % heads, col = h * hd;
-                loadHead(qb, b, t, w3, col, hd, q, v, kT, w);
-                for (int i = 0; i < t; i++) {
-                    db.get((b * t + i) * w + col, dO, i * hd, hd);
-                    for (int e = 0; e < hd; e++) { k[i * hd + e] = kT[e * t + i]; vT[e * t + i] = v[i * hd + e]; }
-                }
-                pb.get(task * t * t, p, 0, t * t);
-                java.util.Arrays.fill(dq, 0f);
-                java.util.Arrays.fill(dk, 0f);
-                java.util.Arrays.fill(dv, 0f);
-                for (int i = 0; i < t; i++) {
-                    int po = i * t, io = i * hd;
-                    // dP[i, j] = dO[i] . v[j]
-                    java.util.Arrays.fill(dP, 0f);
-                    for (int e = 0; e < hd; e++) {
-                        float d = dO[io + e];
-                        int vo = e * t;
-                        for (int j = 0; j < t; j++) dP[j] += d * vT[vo + j];
-                    }
-                    // dV[j] += P[i, j] dO[i]
+                int b = task / heads, col = (task % heads) * hd;
+                loadHead(qb, b, t, w3, col, hd, 1f, q, null, tp, tmp);
+                loadHead(qb, b, t, w3, col + w, hd, 1f, k, null, tp, tmp);
+                loadHead(qb, b, t, w3, col + 2 * w, hd, 1f, null, vT, tp, tmp);
+                loadHead(db, b, t, w, col, hd, 1f, dO, null, tp, tmp);
+                for (int i = 0; i < t; i++) pb.get((task * t + i) * t, p, i * tp, t);
+                smallMatmul(dO, 0, hd, 1, vT, 0, tp, dS, 0, tp, t, hd, tp);         // dP = dO v^T
+                for (int i = 0; i < t; i++) {                                        // dS = P (dP - rowsum(P dP)) / sqrt hd
+                    int o = i * tp;
                     float dot = 0;
-                    for (int j = 0; j < t; j++) {
-                        float pij = p[po + j];
-                        dot += pij * dP[j];
-                        int vo = j * hd;
-                        for (int e = 0; e < hd; e++) dv[vo + e] += pij * dO[io + e];
-                    }
-                    // dS = P (dP - sum_j P dP), scaled once for both dQ and dK
-                    for (int j = 0; j < t; j++) {
-                        float ds = p[po + j] * (dP[j] - dot) * scale;
-                        int jo = j * hd;
-                        for (int e = 0; e < hd; e++) {
-                            dq[io + e] += ds * k[jo + e];
-                            dk[jo + e] += ds * q[io + e];
-                        }
-                    }
+                    for (int j = 0; j < t; j++) dot += p[o + j] * dS[o + j];
+                    for (int j = 0; j < t; j++) dS[o + j] = p[o + j] * (dS[o + j] - dot) * scale;
                 }
+                smallMatmul(p, 0, 1, tp, dO, 0, hd, dv, 0, hd, t, t, hd);           // dv = P^T dO
+                smallMatmul(dS, 0, tp, 1, k, 0, hd, dq, 0, hd, t, t, hd);           // dq = dS k
+                smallMatmul(dS, 0, 1, tp, q, 0, hd, dk, 0, hd, t, t, hd);           // dk = dS^T q
                 for (int i = 0; i < t; i++) {
                     int base = (b * t + i) * w3 + col;
                     gb.put(base, dq, i * hd, hd);
@@ -392,6 +480,16 @@ public final class CpuKernels implements Kernels {
                 }
             }
         });
+    }
+
+    private static void checkAttention(INDArray qkv, INDArray out, INDArray probs, int n, int t, int heads) {
+        int w = cols(out);
+        if (w % heads != 0 || cols(qkv) != 3 * w || rows(qkv) != n * t || rows(out) != n * t
+                || probs.length() != (long) n * heads * t * t) {
+            throw new IllegalArgumentException("attention shapes: qkv " + java.util.Arrays.toString(qkv.shape()) + ", out "
+                    + java.util.Arrays.toString(out.shape()) + ", probs " + java.util.Arrays.toString(probs.shape())
+                    + " for N=" + n + " T=" + t + " heads=" + heads);
+        }
     }
 
     // ------------------------------------------------------------------ loss

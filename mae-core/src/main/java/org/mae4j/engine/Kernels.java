@@ -41,6 +41,12 @@ public interface Kernels {
     /** Exact GELU, {@code out = 0.5 x (1 + erf(x / sqrt 2))}; out may be x. */
     void gelu(INDArray x, INDArray out);
 
+    /** {@code h[r, :] += bias; g = gelu(h)}: the MLP's first bias and activation in one pass over memory. */
+    default void biasGelu(INDArray h, INDArray bias, INDArray g) {
+        addRowVector(h, bias);
+        gelu(h, g);
+    }
+
     /** {@code dx = dout * gelu'(x)}; dx may be dout. */
     void geluBackward(INDArray x, INDArray dout, INDArray dx);
 

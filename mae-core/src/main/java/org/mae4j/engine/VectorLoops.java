@@ -1,0 +1,228 @@
+package org.mae4j.engine;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The hot loops of {@link CpuKernels} written with the Vector API (jdk.incubator.vector). Only loaded when
+ * that module is present ({@code --add-modules jdk.incubator.vector}); CpuKernels falls back to plain loops
+ * otherwise. Element i of a buffer sits at byte 4*i, native order.
+ *
+ * <p>On Java 17, lanewise EXP is fast (an intrinsic), while {@code max/min} with a scalar and the F2I
+ * conversion are not intrinsified (10x slower): the loops here avoid both.
+ */
+final class VectorLoops {
+    private VectorLoops() {}
+
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    private static final ByteOrder NO = ByteOrder.nativeOrder();
+    private static final float INV_SQRT2 = 0.70710678118654752f;
+    private static final float INV_SQRT_2PI = 0.39894228040143268f;
+
+    static boolean available() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    }
+
+    private static FloatVector load(ByteBuffer b, int i) { return FloatVector.fromByteBuffer(S, b, 4 * i, NO); }
+    private static void store(FloatVector v, ByteBuffer b, int i) { v.intoByteBuffer(b, 4 * i, NO); }
+
+    // erf by Abramowitz & Stegun 7.1.26: erf(z) = 1 - t (a1 + t (a2 + t (a3 + t (a4 + t a5)))) exp(-z^2),
+    // t = 1 / (1 + p z), |error| <= 1.5e-7. Its exp(-z^2) with z = x/sqrt2 is exp(-x^2/2), the same factor the
+    // GELU derivative's density needs, so the backward costs one exp per element as well.
+    // The arithmetic is written out inside each loop: a helper method taking and returning vectors is not
+    // always inlined by C2, and a vector that escapes a call is boxed (10x slower).
+    static final float P = 0.3275911f, A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f, A5 = 1.061405429f;
+
+    /** out[i] = gelu(x[i] + bias[i % f]) for i in [from, to) (bias may be null); x is rewritten with x + bias. */
+    static void biasGelu(ByteBuffer x, float[] bias, int f, ByteBuffer out, int from, int to) {
+        // rows are whole: from and to are multiples of f
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int r = from; r < to; r += f) {
+            int j = 0;
+            for (; j <= f - L; j += L) {
+                FloatVector v = load(x, r + j);
+                if (bias != null) { v = v.add(FloatVector.fromArray(S, bias, j)); store(v, x, r + j); }
+                FloatVector z = v.abs().mul(INV_SQRT2);
+                FloatVector t = one.div(z.mul(P).add(one));
+                FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
+                FloatVector e = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP);
+                FloatVector erfAbs = one.sub(poly.mul(e));
+                // gelu = 0.5 v (1 + erf(v/sqrt2)); erf is odd, so use |erf| and the sign of v
+                FloatVector erf = erfAbs.blend(erfAbs.neg(), v.compare(VectorOperators.LT, 0f));
+                store(v.mul(0.5f).mul(erf.add(one)), out, r + j);
+            }
+            for (; j < f; j++) {
+                float v = x.getFloat(4 * (r + j));
+                if (bias != null) { v += bias[j]; x.putFloat(4 * (r + j), v); }
+                out.putFloat(4 * (r + j), (float) (0.5 * v * (1 + Erf.erf(v * INV_SQRT2))));
+            }
+        }
+    }
+
+    /** dx[i] = dout[i] * gelu'(x[i]) for i in [from, to); gelu'(x) = Phi(x) + x phi(x). */
+    static void geluBackward(ByteBuffer x, ByteBuffer dout, ByteBuffer dx, int from, int to) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = from;
+        for (; i <= to - L; i += L) {
+            FloatVector v = load(x, i);
+            FloatVector z = v.abs().mul(INV_SQRT2);
+            FloatVector t = one.div(z.mul(P).add(one));
+            FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
+            FloatVector e = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP);
+            FloatVector erfAbs = one.sub(poly.mul(e));
+            FloatVector erf = erfAbs.blend(erfAbs.neg(), v.compare(VectorOperators.LT, 0f));
+            FloatVector cdf = erf.add(one).mul(0.5f);
+            FloatVector pdf = e.mul(INV_SQRT_2PI);
+            store(load(dout, i).mul(v.fma(pdf, cdf)), dx, i);
+        }
+        for (; i < to; i++) {
+            double v = x.getFloat(4 * i);
+            double cdf = 0.5 * (1 + Erf.erf(v * INV_SQRT2));
+            double pdf = INV_SQRT_2PI * Math.exp(-0.5 * v * v);
+            dx.putFloat(4 * i, (float) (dout.getFloat(4 * i) * (cdf + v * pdf)));
+        }
+    }
+
+    /** y[r, :] += bias for rows [r0, r1). */
+    static void addRowVector(ByteBuffer y, float[] bias, int f, int r0, int r1) {
+        for (int r = r0; r < r1; r++) {
+            int o = r * f, j = 0;
+            for (; j <= f - L; j += L) store(load(y, o + j).add(FloatVector.fromArray(S, bias, j)), y, o + j);
+            for (; j < f; j++) y.putFloat(4 * (o + j), y.getFloat(4 * (o + j)) + bias[j]);
+        }
+    }
+
+    /** acc[j] += sum over rows [r0, r1) of x[r, j], accumulated in float lanes; rows are read in memory order. */
+    static void sumRows(ByteBuffer x, int f, int r0, int r1, float[] acc) {
+        int fv = f - f % L;
+        for (int r = r0; r < r1; r++) {
+            int o = r * f, j = 0;
+            for (; j < fv; j += L) load(x, o + j).add(FloatVector.fromArray(S, acc, j)).intoArray(acc, j);
+            for (; j < f; j++) acc[j] += x.getFloat(4 * (o + j));
+        }
+    }
+
+    /** LayerNorm of rows [r0, r1) (see {@link Kernels#layerNorm}). */
+    static void layerNorm(ByteBuffer x, float[] g, float[] b, float eps, ByteBuffer out, ByteBuffer mean, ByteBuffer rstd,
+                          int f, int r0, int r1) {
+        for (int r = r0; r < r1; r++) {
+            int o = r * f, j = 0;
+            FloatVector s = FloatVector.zero(S);
+            for (; j <= f - L; j += L) s = s.add(load(x, o + j));
+            float sum = s.reduceLanes(VectorOperators.ADD);
+            for (; j < f; j++) sum += x.getFloat(4 * (o + j));
+            float mu = sum / f;
+            FloatVector v = FloatVector.zero(S);
+            j = 0;
+            for (; j <= f - L; j += L) { FloatVector d = load(x, o + j).sub(mu); v = d.fma(d, v); }
+            float var = v.reduceLanes(VectorOperators.ADD);
+            for (; j < f; j++) { float d = x.getFloat(4 * (o + j)) - mu; var += d * d; }
+            float rs = (float) (1.0 / Math.sqrt(var / f + eps));
+            j = 0;
+            for (; j <= f - L; j += L) {
+                FloatVector xh = load(x, o + j).sub(mu).mul(rs);
+                store(xh.fma(FloatVector.fromArray(S, g, j), FloatVector.fromArray(S, b, j)), out, o + j);
+            }
+            for (; j < f; j++) out.putFloat(4 * (o + j), (x.getFloat(4 * (o + j)) - mu) * rs * g[j] + b[j]);
+            mean.putFloat(4 * r, mu);
+            rstd.putFloat(4 * r, rs);
+        }
+    }
+
+    /** LayerNorm backward of rows [r0, r1): dx += ...; dg, db (float partial sums of this range) +=. */
+    static void layerNormBackward(ByteBuffer dout, ByteBuffer x, ByteBuffer mean, ByteBuffer rstd, float[] g, ByteBuffer dx,
+                                  float[] dg, float[] db, int f, int r0, int r1) {
+        for (int r = r0; r < r1; r++) {
+            int o = r * f, j = 0;
+            float mu = mean.getFloat(4 * r), rs = rstd.getFloat(4 * r);
+            FloatVector sd = FloatVector.zero(S), sdx = FloatVector.zero(S);
+            for (; j <= f - L; j += L) {
+                FloatVector xh = load(x, o + j).sub(mu).mul(rs);
+                FloatVector d = load(dout, o + j);
+                FloatVector dxh = d.mul(FloatVector.fromArray(S, g, j));
+                sd = sd.add(dxh);
+                sdx = dxh.fma(xh, sdx);
+                d.fma(xh, FloatVector.fromArray(S, dg, j)).intoArray(dg, j);
+                d.add(FloatVector.fromArray(S, db, j)).intoArray(db, j);
+            }
+            float sumD = sd.reduceLanes(VectorOperators.ADD), sumDX = sdx.reduceLanes(VectorOperators.ADD);
+            for (; j < f; j++) {
+                float xh = (x.getFloat(4 * (o + j)) - mu) * rs, d = dout.getFloat(4 * (o + j)), dxh = d * g[j];
+                sumD += dxh; sumDX += dxh * xh; dg[j] += d * xh; db[j] += d;
+            }
+            float mD = sumD / f, mDX = sumDX / f;
+            j = 0;
+            for (; j <= f - L; j += L) {
+                FloatVector xh = load(x, o + j).sub(mu).mul(rs);
+                FloatVector dxh = load(dout, o + j).mul(FloatVector.fromArray(S, g, j));
+                FloatVector r1v = dxh.sub(mD).sub(xh.mul(mDX)).mul(rs);
+                store(load(dx, o + j).add(r1v), dx, o + j);
+            }
+            for (; j < f; j++) {
+                float xh = (x.getFloat(4 * (o + j)) - mu) * rs, dxh = dout.getFloat(4 * (o + j)) * g[j];
+                dx.putFloat(4 * (o + j), dx.getFloat(4 * (o + j)) + rs * (dxh - mD - xh * mDX));
+            }
+        }
+    }
+
+    /**
+     * Small product on heap arrays: {@code C[m, n] = sum_k A[m*ars + k*acs] * B[k*brs + n]} for m < M, n < N,
+     * k < K (C rows at stride crs). A is read through strides, so {@code A^T} costs nothing. Each output
+     * vector stays in a register over the whole k loop: one load and one FMA per step.
+     */
+    static void smallMatmul(float[] a, int ao, int ars, int acs, float[] b, int bo, int brs,
+                            float[] c, int co, int crs, int m, int k, int n) {
+        int nv = n - n % L;
+        for (int i = 0; i < m; i++) {
+            int ai = ao + i * ars, ci = co + i * crs;
+            int j = 0;
+            for (; j + 2 * L <= nv; j += 2 * L) {
+                FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+                for (int kk = 0; kk < k; kk++) {
+                    FloatVector av = FloatVector.broadcast(S, a[ai + kk * acs]);
+                    int bk = bo + kk * brs + j;
+                    acc0 = FloatVector.fromArray(S, b, bk).fma(av, acc0);
+                    acc1 = FloatVector.fromArray(S, b, bk + L).fma(av, acc1);
+                }
+                acc0.intoArray(c, ci + j);
+                acc1.intoArray(c, ci + j + L);
+            }
+            for (; j < nv; j += L) {
+                FloatVector acc = FloatVector.zero(S);
+                for (int kk = 0; kk < k; kk++) {
+                    acc = FloatVector.fromArray(S, b, bo + kk * brs + j).fma(FloatVector.broadcast(S, a[ai + kk * acs]), acc);
+                }
+                acc.intoArray(c, ci + j);
+            }
+            for (; j < n; j++) {
+                float acc = 0;
+                for (int kk = 0; kk < k; kk++) acc += a[ai + kk * acs] * b[bo + kk * brs + j];
+                c[ci + j] = acc;
+            }
+        }
+    }
+
+    /** Softmax of s[off .. off+t) in place. */
+    static void softmaxRow(float[] s, int off, int t) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < t; j++) max = Math.max(max, s[off + j]);
+        int j = 0;
+        FloatVector sum = FloatVector.zero(S);
+        for (; j <= t - L; j += L) {
+            FloatVector v = FloatVector.fromArray(S, s, off + j).sub(max).lanewise(VectorOperators.EXP);
+            v.intoArray(s, off + j);
+            sum = sum.add(v);
+        }
+        float total = sum.reduceLanes(VectorOperators.ADD);
+        for (; j < t; j++) { float e = (float) Math.exp(s[off + j] - max); s[off + j] = e; total += e; }
+        float inv = 1f / total;
+        j = 0;
+        for (; j <= t - L; j += L) FloatVector.fromArray(S, s, off + j).mul(inv).intoArray(s, off + j);
+        for (; j < t; j++) s[off + j] *= inv;
+    }
+}
