@@ -492,6 +492,32 @@ public final class CpuKernels implements Kernels {
         }
     }
 
+    // ------------------------------------------------------------------ optimizer
+
+    @Override
+    public void adamw(INDArray p, INDArray g, INDArray m, INDArray v, double lr, double wd,
+                      double b1, double b2, double eps, double bc1, double bc2) {
+        int n = (int) p.length();
+        if (g.length() != n || m.length() != n || v.length() != n) throw new IllegalArgumentException("adamw: lengths differ");
+        float decay = (float) (1 - lr * wd), fb1 = (float) b1, fb2 = (float) b2, c1 = (float) (1 - b1), c2 = (float) (1 - b2);
+        float step = (float) (lr / bc1), rsb2 = (float) (1 / Math.sqrt(bc2)), feps = (float) eps;
+        if (vector) {
+            ByteBuffer pb = bytes(p), gb = bytes(g), mb = bytes(m), vb = bytes(v);
+            parallelFor(n, 1 << 14, (i0, i1) -> VectorLoops.adamw(pb, gb, mb, vb, decay, fb1, fb2, c1, c2, step, rsb2, feps, i0, i1));
+            return;
+        }
+        FloatBuffer pb = buf(p), gb = buf(g), mb = buf(m), vb = buf(v);
+        parallelFor(n, 1 << 14, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                float gi = gb.get(i);
+                float mi = fb1 * mb.get(i) + c1 * gi, vi = fb2 * vb.get(i) + c2 * gi * gi;
+                mb.put(i, mi);
+                vb.put(i, vi);
+                pb.put(i, pb.get(i) * decay - step * mi / ((float) Math.sqrt(vi) * rsb2 + feps));
+            }
+        });
+    }
+
     // ------------------------------------------------------------------ loss
 
     @Override

@@ -75,4 +75,18 @@ public interface Kernels {
 
     /** Sets every element to zero. */
     void zero(INDArray x);
+
+    /**
+     * One AdamW update of a parameter range, exactly as the reference (decoupled decay first):
+     * {@code p *= 1 - lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)}
+     * with bias corrections bc1 = 1 - b1^t, bc2 = 1 - b2^t computed by the caller in double. All arrays same length.
+     */
+    default void adamw(INDArray p, INDArray g, INDArray m, INDArray v, double lr, double wd,
+                       double b1, double b2, double eps, double bc1, double bc2) {
+        if (wd != 0) p.muli(1 - lr * wd);
+        m.muli(b1).addi(g.mul(1 - b1));
+        v.muli(b2).addi(g.mul(g).muli(1 - b2));
+        INDArray denom = org.nd4j.linalg.ops.transforms.Transforms.sqrt(v, true).divi(Math.sqrt(bc2)).addi(eps);
+        p.subi(m.div(denom).muli(lr / bc1));
+    }
 }

@@ -207,6 +207,28 @@ final class VectorLoops {
         }
     }
 
+    /** AdamW over elements [from, to) (see {@link Kernels#adamw}); scalars precomputed by the caller. */
+    static void adamw(ByteBuffer p, ByteBuffer g, ByteBuffer m, ByteBuffer v, float decay, float b1, float b2, float c1, float c2,
+                      float step, float rsb2, float eps, int from, int to) {
+        int i = from;
+        for (; i <= to - L; i += L) {
+            FloatVector gi = load(g, i);
+            FloatVector mi = load(m, i).mul(b1).add(gi.mul(c1));
+            FloatVector vi = load(v, i).mul(b2).add(gi.mul(gi).mul(c2));
+            store(mi, m, i);
+            store(vi, v, i);
+            FloatVector denom = vi.sqrt().mul(rsb2).add(eps);
+            store(load(p, i).mul(decay).sub(mi.mul(step).div(denom)), p, i);
+        }
+        for (; i < to; i++) {
+            float gi = g.getFloat(4 * i);
+            float mi = b1 * m.getFloat(4 * i) + c1 * gi, vi = b2 * v.getFloat(4 * i) + c2 * gi * gi;
+            m.putFloat(4 * i, mi);
+            v.putFloat(4 * i, vi);
+            p.putFloat(4 * i, p.getFloat(4 * i) * decay - step * mi / ((float) Math.sqrt(vi) * rsb2 + eps));
+        }
+    }
+
     /** Softmax of s[off .. off+t) in place. */
     static void softmaxRow(float[] s, int off, int t) {
         float max = Float.NEGATIVE_INFINITY;
