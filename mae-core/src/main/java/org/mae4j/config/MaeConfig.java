@@ -63,6 +63,24 @@ public record MaeConfig(int imageSize, int patchSize, int channels, VitSpec enco
 
     private static final double EPS = 1e-6;
 
+    private static final java.util.Map<String, java.util.function.Supplier<MaeConfig>> PRESETS = java.util.Map.of(
+            "maeVitBasePatch16", MaeConfig::maeVitBasePatch16,
+            "maeVitLargePatch16", MaeConfig::maeVitLargePatch16,
+            "maeVitHugePatch14", MaeConfig::maeVitHugePatch14,
+            "tinyFmnist", MaeConfig::tinyFmnist,
+            "vitTiny32", MaeConfig::vitTiny32,
+            "micro", MaeConfig::micro);
+
+    /** The preset of that name (as the factory method: {@code tinyFmnist}, {@code maeVitBasePatch16}, ...). */
+    public static MaeConfig preset(String name) {
+        java.util.function.Supplier<MaeConfig> s = PRESETS.get(name);
+        if (s == null) throw new IllegalArgumentException("unknown preset '" + name + "'; known: " + presetNames());
+        return s.get();
+    }
+
+    /** Names accepted by {@link #preset(String)}, sorted. */
+    public static java.util.List<String> presetNames() { return PRESETS.keySet().stream().sorted().toList(); }
+
     /** MAE ViT-Base/16 (224 px RGB): encoder 768 x 12 x 12 heads, decoder 512 x 8 x 16 heads. */
     public static MaeConfig maeVitBasePatch16() {
         return new MaeConfig(224, 16, 3, new VitSpec(768, 12, 12, 4), new VitSpec(512, 8, 16, 4), 0.75, false, EPS);

@@ -12,7 +12,7 @@ import java.util.Map;
 public final class ProfilingKernels implements Kernels {
 
     /** The operations timed separately. */
-    public enum Op { GEMM, BIAS, COLSUM, COPY, ROWS, LAYERNORM, LAYERNORM_BWD, GELU, GELU_BWD, ATTENTION, ATTENTION_BWD, LOSS, OTHER }
+    public enum Op { GEMM, BIAS, COLSUM, COPY, ROWS, LAYERNORM, LAYERNORM_BWD, GELU, GELU_BWD, ATTENTION, ATTENTION_BWD, LOSS, OPTIMIZER, OTHER }
 
     private final Kernels inner;
     private final long[] nanos = new long[Op.values().length];
@@ -49,6 +49,10 @@ public final class ProfilingKernels implements Kernels {
         long t = System.nanoTime(); inner.layerNormBackward(dout, x, mean, rstd, g, dx, dg, db); add(Op.LAYERNORM_BWD, t);
     }
     @Override public void gelu(INDArray x, INDArray out) { long t = System.nanoTime(); inner.gelu(x, out); add(Op.GELU, t); }
+    @Override public void biasGelu(INDArray h, INDArray bias, INDArray g) { long t = System.nanoTime(); inner.biasGelu(h, bias, g); add(Op.GELU, t); }
+    @Override public void adamw(INDArray p, INDArray g, INDArray m, INDArray v, double lr, double wd, double b1, double b2, double eps, double bc1, double bc2) {
+        long t = System.nanoTime(); inner.adamw(p, g, m, v, lr, wd, b1, b2, eps, bc1, bc2); add(Op.OPTIMIZER, t);
+    }
     @Override public void geluBackward(INDArray x, INDArray dout, INDArray dx) { long t = System.nanoTime(); inner.geluBackward(x, dout, dx); add(Op.GELU_BWD, t); }
     @Override public void attention(INDArray qkv, int n, int tt, int heads, INDArray out, INDArray probs) {
         long t = System.nanoTime(); inner.attention(qkv, n, tt, heads, out, probs); add(Op.ATTENTION, t);

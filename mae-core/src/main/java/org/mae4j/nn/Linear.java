@@ -29,6 +29,14 @@ public final class Linear {
         k.addRowVector(y, b);
     }
 
+    /** y = x W^T without the bias, for callers that fuse the bias into the next pass ({@link #bias()}). */
+    public void project(INDArray x, INDArray y) {
+        k.gemm(x, false, w, true, y, 1, 0);
+    }
+
+    /** The bias view [out]. */
+    public INDArray bias() { return b; }
+
     /** y += x W^T + b: the residual add comes free with the product (beta = 1). */
     public void forwardAccumulate(INDArray x, INDArray y) {
         k.gemm(x, false, w, true, y, 1, 1);

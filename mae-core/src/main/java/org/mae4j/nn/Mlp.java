@@ -22,8 +22,8 @@ public final class Mlp {
 
     /** residual += fc2(GELU(fc1(x))); keeps h = fc1(x) and g = GELU(h) [R, Hm] for the backward. */
     public void forwardAccumulate(INDArray x, INDArray h, INDArray g, INDArray residual) {
-        fc1.forward(x, h);
-        k.gelu(h, g);
+        fc1.project(x, h);
+        k.biasGelu(h, fc1.bias(), g);   // bias and activation in one pass over h
         fc2.forwardAccumulate(g, residual);
     }
 

@@ -1,9 +1,29 @@
 package org.mae4j.examples;
 
-/** Placeholder entry point; the command line arrives with the pretraining issue. */
-public final class Mae {
-    private Mae() {}
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code ./mae} command line. Each subcommand is a thin layer over mae-core with a {@code run(...)}
+ * method that the tests call with tiny settings.
+ */
+@Command(name = "mae", mixinStandardHelpOptions = true, version = "mae4j 0.1.0-SNAPSHOT",
+        description = "Masked Autoencoders on the JVM: pretrain, benchmark.",
+        subcommands = {BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Mae implements Runnable {
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override public void run() { spec.commandLine().usage(System.out); }
+
     public static void main(String[] args) {
-        System.out.println("mae4j: commands arrive soon");
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The parser with every subcommand, default-value help and exit codes (2 for bad arguments). */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Mae());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        return cl;
     }
 }
