@@ -332,31 +332,43 @@ public final class CpuKernels implements Kernels {
     // ------------------------------------------------------------------ GELU
 
     @Override
-    public void gelu(INDArray x, INDArray out) { biasGeluImpl(x, null, out); }
+    public void gelu(INDArray x, INDArray out) { biasGeluImpl(x, null, out, false); }
 
     @Override
-    public void biasGelu(INDArray h, INDArray bias, INDArray g) { biasGeluImpl(h, floats(bias, cols(h)), g); }
+    public void biasGeluWithDerivative(INDArray h, INDArray bias, INDArray g) { biasGeluImpl(h, floats(bias, cols(h)), g, true); }
 
-    private void biasGeluImpl(INDArray x, float[] bias, INDArray out) {
+    /** out = gelu(x + bias); with keepDerivative x is overwritten by gelu'(x + bias), else x is left alone. */
+    private void biasGeluImpl(INDArray x, float[] bias, INDArray out, boolean keepDerivative) {
         if (x.length() != out.length()) throw new IllegalArgumentException("gelu: lengths " + x.length() + " vs " + out.length());
+        int n = (int) x.length();
         int f = bias == null ? 1 : cols(x);
         if (vector) {
             ByteBuffer xb = bytes(x), ob = bytes(out);
-            int vf = bias == null ? (int) Math.min(x.length(), 1024) : f;     // whole "rows" for the loop
-            int n = (int) x.length();
-            if (n % vf != 0) vf = 1;
-            int rowLen = vf;
-            parallelFor(n / rowLen, 16, (r0, r1) -> VectorLoops.biasGelu(xb, bias, rowLen, ob, r0 * rowLen, r1 * rowLen));
+            parallelFor(n / f, Math.max(1, 4096 / f), (r0, r1) -> VectorLoops.biasGelu(xb, bias, f, ob, keepDerivative, r0 * f, r1 * f));
             return;
         }
         FloatBuffer xb = buf(x), ob = buf(out);
-        parallelFor((int) x.length(), 4096, (i0, i1) -> {
+        parallelFor(n, 4096, (i0, i1) -> {
             for (int i = i0; i < i1; i++) {
-                float v = xb.get(i);
-                if (bias != null) { v += bias[i % f]; xb.put(i, v); }
-                ob.put(i, (float) (0.5 * v * (1 + Erf.erf(v * INV_SQRT2))));
+                double v = xb.get(i) + (bias == null ? 0 : bias[i % f]);
+                double cdf = 0.5 * (1 + Erf.erf(v * INV_SQRT2));
+                ob.put(i, (float) (v * cdf));
+                if (keepDerivative) xb.put(i, (float) (cdf + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v)));
             }
         });
+    }
+
+    @Override
+    public void multiply(INDArray a, INDArray b, INDArray out) {
+        int n = (int) a.length();
+        if (b.length() != n || out.length() != n) throw new IllegalArgumentException("multiply: lengths " + n + ", " + b.length() + ", " + out.length());
+        if (vector) {
+            ByteBuffer ab = bytes(a), bb = bytes(b), ob = bytes(out);
+            parallelFor(n, 1 << 15, (i0, i1) -> VectorLoops.multiply(ab, bb, ob, i0, i1));
+            return;
+        }
+        FloatBuffer ab = buf(a), bb = buf(b), ob = buf(out);
+        parallelFor(n, 1 << 15, (i0, i1) -> { for (int i = i0; i < i1; i++) ob.put(i, ab.get(i) * bb.get(i)); });
     }
 
     @Override

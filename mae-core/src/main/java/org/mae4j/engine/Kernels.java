@@ -41,10 +41,20 @@ public interface Kernels {
     /** Exact GELU, {@code out = 0.5 x (1 + erf(x / sqrt 2))}; out may be x. */
     void gelu(INDArray x, INDArray out);
 
-    /** {@code h[r, :] += bias; g = gelu(h)}: the MLP's first bias and activation in one pass over memory. */
-    default void biasGelu(INDArray h, INDArray bias, INDArray g) {
+    /**
+     * The MLP's bias and activation in one pass, keeping what the backward needs: on exit
+     * {@code g = gelu(h + bias)} and, in place, {@code h = gelu'(h + bias)}. h, g [R, F]; bias [F].
+     * The backward is then one {@link #multiply}; the derivative shares its exp with the forward.
+     */
+    default void biasGeluWithDerivative(INDArray h, INDArray bias, INDArray g) {
         addRowVector(h, bias);
         gelu(h, g);
+        geluBackward(h, h.ulike().assign(1), h);
+    }
+
+    /** {@code out = a * b} element-wise; out may be a or b. */
+    default void multiply(INDArray a, INDArray b, INDArray out) {
+        out.assign(a.mul(b));
     }
 
     /** {@code dx = dout * gelu'(x)}; dx may be dout. */

@@ -49,7 +49,10 @@ public final class ProfilingKernels implements Kernels {
         long t = System.nanoTime(); inner.layerNormBackward(dout, x, mean, rstd, g, dx, dg, db); add(Op.LAYERNORM_BWD, t);
     }
     @Override public void gelu(INDArray x, INDArray out) { long t = System.nanoTime(); inner.gelu(x, out); add(Op.GELU, t); }
-    @Override public void biasGelu(INDArray h, INDArray bias, INDArray g) { long t = System.nanoTime(); inner.biasGelu(h, bias, g); add(Op.GELU, t); }
+    @Override public void biasGeluWithDerivative(INDArray h, INDArray bias, INDArray g) {
+        long t = System.nanoTime(); inner.biasGeluWithDerivative(h, bias, g); add(Op.GELU, t);
+    }
+    @Override public void multiply(INDArray a, INDArray b, INDArray out) { long t = System.nanoTime(); inner.multiply(a, b, out); add(Op.GELU_BWD, t); }
     @Override public void adamw(INDArray p, INDArray g, INDArray m, INDArray v, double lr, double wd, double b1, double b2, double eps, double bc1, double bc2) {
         long t = System.nanoTime(); inner.adamw(p, g, m, v, lr, wd, b1, b2, eps, bc1, bc2); add(Op.OPTIMIZER, t);
     }

@@ -38,28 +38,32 @@ final class VectorLoops {
     // always inlined by C2, and a vector that escapes a call is boxed (10x slower).
     static final float P = 0.3275911f, A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f, A5 = 1.061405429f;
 
-    /** out[i] = gelu(x[i] + bias[i % f]) for i in [from, to) (bias may be null); x is rewritten with x + bias. */
-    static void biasGelu(ByteBuffer x, float[] bias, int f, ByteBuffer out, int from, int to) {
-        // rows are whole: from and to are multiples of f
+    /**
+     * out[i] = gelu(v) with v = x[i] + bias[i % f] (bias may be null) for i in [from, to), whole rows of f;
+     * with keepDerivative x[i] is overwritten by gelu'(v) = Phi(v) + v phi(v).
+     */
+    static void biasGelu(ByteBuffer x, float[] bias, int f, ByteBuffer out, boolean keepDerivative, int from, int to) {
         FloatVector one = FloatVector.broadcast(S, 1f);
         for (int r = from; r < to; r += f) {
             int j = 0;
             for (; j <= f - L; j += L) {
                 FloatVector v = load(x, r + j);
-                if (bias != null) { v = v.add(FloatVector.fromArray(S, bias, j)); store(v, x, r + j); }
+                if (bias != null) v = v.add(FloatVector.fromArray(S, bias, j));
                 FloatVector z = v.abs().mul(INV_SQRT2);
                 FloatVector t = one.div(z.mul(P).add(one));
                 FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
                 FloatVector e = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP);
                 FloatVector erfAbs = one.sub(poly.mul(e));
-                // gelu = 0.5 v (1 + erf(v/sqrt2)); erf is odd, so use |erf| and the sign of v
-                FloatVector erf = erfAbs.blend(erfAbs.neg(), v.compare(VectorOperators.LT, 0f));
-                store(v.mul(0.5f).mul(erf.add(one)), out, r + j);
+                // erf is odd: |erf| from the formula, the sign of v
+                FloatVector cdf = erfAbs.blend(erfAbs.neg(), v.compare(VectorOperators.LT, 0f)).add(one).mul(0.5f);
+                store(v.mul(cdf), out, r + j);
+                if (keepDerivative) store(v.mul(e.mul(INV_SQRT_2PI)).add(cdf), x, r + j);
             }
             for (; j < f; j++) {
-                float v = x.getFloat(4 * (r + j));
-                if (bias != null) { v += bias[j]; x.putFloat(4 * (r + j), v); }
-                out.putFloat(4 * (r + j), (float) (0.5 * v * (1 + Erf.erf(v * INV_SQRT2))));
+                double v = x.getFloat(4 * (r + j)) + (bias == null ? 0 : bias[j]);
+                double cdf = 0.5 * (1 + Erf.erf(v * INV_SQRT2));
+                out.putFloat(4 * (r + j), (float) (v * cdf));
+                if (keepDerivative) x.putFloat(4 * (r + j), (float) (cdf + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v)));
             }
         }
     }
@@ -86,6 +90,13 @@ final class VectorLoops {
             double pdf = INV_SQRT_2PI * Math.exp(-0.5 * v * v);
             dx.putFloat(4 * i, (float) (dout.getFloat(4 * i) * (cdf + v * pdf)));
         }
+    }
+
+    /** out[i] = a[i] * b[i] for i in [from, to). */
+    static void multiply(ByteBuffer a, ByteBuffer b, ByteBuffer out, int from, int to) {
+        int i = from;
+        for (; i <= to - L; i += L) store(load(a, i).mul(load(b, i)), out, i);
+        for (; i < to; i++) out.putFloat(4 * i, a.getFloat(4 * i) * b.getFloat(4 * i));
     }
 
     /** y[r, :] += bias for rows [r0, r1). */

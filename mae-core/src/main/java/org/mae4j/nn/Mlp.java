@@ -20,17 +20,20 @@ public final class Mlp {
         Linear.declare(layout, prefix + ".fc2", hidden, width);
     }
 
-    /** residual += fc2(GELU(fc1(x))); keeps h = fc1(x) and g = GELU(h) [R, Hm] for the backward. */
-    public void forwardAccumulate(INDArray x, INDArray h, INDArray g, INDArray residual) {
-        fc1.project(x, h);
-        k.biasGelu(h, fc1.bias(), g);   // bias and activation in one pass over h
+    /**
+     * residual += fc2(GELU(fc1(x))); keeps g = GELU(fc1(x)) and, in gelu1, the derivative GELU'(fc1(x))
+     * [R, Hm] for the backward (computed in the same pass, which is cheaper than recomputing it).
+     */
+    public void forwardAccumulate(INDArray x, INDArray gelu1, INDArray g, INDArray residual) {
+        fc1.project(x, gelu1);
+        k.biasGeluWithDerivative(gelu1, fc1.bias(), g);
         fc2.forwardAccumulate(g, residual);
     }
 
     /** From dy [R, W] writes dx [R, W]; dHidden [R, Hm] is scratch. */
-    public void backward(INDArray dy, INDArray x, INDArray h, INDArray g, INDArray dHidden, INDArray dx) {
+    public void backward(INDArray dy, INDArray x, INDArray gelu1, INDArray g, INDArray dHidden, INDArray dx) {
         fc2.backward(dy, g, dHidden, false);
-        k.geluBackward(h, dHidden, dHidden);
+        k.multiply(dHidden, gelu1, dHidden);
         fc1.backward(dHidden, x, dx, false);
     }
 }

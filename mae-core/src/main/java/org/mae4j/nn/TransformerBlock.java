@@ -26,7 +26,7 @@ public final class TransformerBlock {
     private INDArray ln1, qkv, att, mid, ln2, out; // [R, W] except qkv [R, 3W]
     private INDArray mean1, rstd1, mean2, rstd2;   // [R]
     private INDArray probs;                        // [N*H*T, T]
-    private INDArray h, g;                         // [R, Hm]
+    private INDArray dgelu, g;                     // [R, Hm]: GELU'(fc1 out) and GELU(fc1 out)
 
     public TransformerBlock(Kernels k, ParamStore store, String prefix, VitSpec spec, double eps) {
         this.k = k;
@@ -53,7 +53,7 @@ public final class TransformerBlock {
         mid = Nd4j.create(dtype, r, w); ln2 = Nd4j.create(dtype, r, w); out = Nd4j.create(dtype, r, w);
         mean1 = Nd4j.create(dtype, r); rstd1 = Nd4j.create(dtype, r); mean2 = Nd4j.create(dtype, r); rstd2 = Nd4j.create(dtype, r);
         probs = Nd4j.create(dtype, (long) n * spec.heads() * t, t);
-        h = Nd4j.create(dtype, r, spec.mlpHidden()); g = Nd4j.create(dtype, r, spec.mlpHidden());
+        dgelu = Nd4j.create(dtype, r, spec.mlpHidden()); g = Nd4j.create(dtype, r, spec.mlpHidden());
         this.n = n;
         this.t = t;
     }
@@ -67,7 +67,7 @@ public final class TransformerBlock {
         attn.forwardAccumulate(ln1, n, t, qkv, probs, att, mid);
         norm2.forward(mid, ln2, mean2, rstd2);
         k.copy(mid, out);
-        mlp.forwardAccumulate(ln2, h, g, out);
+        mlp.forwardAccumulate(ln2, dgelu, g, out);
         return out;
     }
 
@@ -76,7 +76,7 @@ public final class TransformerBlock {
      * The scratch buffers are shared by all blocks of a stack.
      */
     public void backward(INDArray dres, Scratch s) {
-        mlp.backward(dres, ln2, h, g, s.dHidden, s.dWidth);
+        mlp.backward(dres, ln2, dgelu, g, s.dHidden, s.dWidth);
         norm2.backward(s.dWidth, mid, mean2, rstd2, dres);
         attn.backward(dres, ln1, n, t, qkv, probs, att, s.dAtt, s.dQkv, s.dWidth);
         norm1.backward(s.dWidth, x, mean1, rstd1, dres);
