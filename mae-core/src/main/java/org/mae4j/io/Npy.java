@@ -37,6 +37,15 @@ public final class Npy {
         }
     }
 
+    /** Parses the bytes of a .npy file; source names it in error messages. */
+    public static INDArray fromBytes(byte[] bytes, String source) throws IOException {
+        try {
+            return parse(bytes);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(source + ": " + e.getMessage(), e);
+        }
+    }
+
     static INDArray parse(byte[] bytes) {
         ByteBuffer bb = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         if (bytes.length < 10) throw new IllegalArgumentException("not a .npy file: only " + bytes.length + " bytes");
@@ -80,6 +89,11 @@ public final class Npy {
 
     /** Writes float32/float64/int64/int32 arrays (format version 1.0, C order, little-endian). */
     public static void write(Path file, INDArray a) throws IOException {
+        Files.write(file, toBytes(a));
+    }
+
+    /** The bytes of a .npy file holding a (float32/float64/int64/int32, format version 1.0). */
+    public static byte[] toBytes(INDArray a) {
         Type type = switch (a.dataType()) {
             case FLOAT -> Type.F4; case DOUBLE -> Type.F8; case LONG -> Type.I8; case INT -> Type.I4;
             default -> throw new IllegalArgumentException("cannot write " + a.dataType() + " to .npy (float, double, long, int only)");
@@ -105,7 +119,7 @@ public final class Npy {
             case I4 -> { for (int v : flat.toIntVector()) out.putInt(v); }
             default -> throw new AssertionError(type);
         }
-        Files.write(file, out.array());
+        return out.array();
     }
 
     private static String field(Pattern p, String header, String name) {
