@@ -109,6 +109,28 @@ public final class ParamStore {
     public void zeroGrad() { grads.assign(0); }
 
     /**
+     * Copies in a whole set of named tensors (from a file named by source, for messages). Every trainable
+     * tensor must be there and nothing unknown may be; frozen tensors (the fixed position tables) may be
+     * absent, keeping their current values. Fails before changing anything.
+     */
+    public void setAll(Map<String, INDArray> values, String source) {
+        List<String> missing = new ArrayList<>(), unexpected = new ArrayList<>(), badShape = new ArrayList<>();
+        for (Entry e : entries.values()) if (e.trainable() && !values.containsKey(e.name())) missing.add(e.name());
+        for (Map.Entry<String, INDArray> v : values.entrySet()) {
+            Entry e = entries.get(v.getKey());
+            if (e == null) unexpected.add(v.getKey());
+            else if (!Arrays.equals(e.shape(), v.getValue().shape())) {
+                badShape.add(v.getKey() + " (model " + Arrays.toString(e.shape()) + ", file " + Arrays.toString(v.getValue().shape()) + ")");
+            }
+        }
+        if (!missing.isEmpty() || !unexpected.isEmpty() || !badShape.isEmpty()) {
+            throw new IllegalArgumentException("weights from " + source + " do not fit this model: missing " + missing
+                    + ", unexpected " + unexpected + ", shape mismatch " + badShape);
+        }
+        values.forEach(this::set);
+    }
+
+    /**
      * Copies a tensor in by key. The shape must match exactly; a mismatch names the key and both shapes.
      * The value may have any floating dtype; it is cast to the store's.
      */

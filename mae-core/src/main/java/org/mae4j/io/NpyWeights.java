@@ -6,8 +6,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
@@ -20,25 +20,24 @@ public final class NpyWeights {
     private NpyWeights() {}
 
     public static void load(ParamStore store, Path dir) throws IOException {
+        try {
+            store.setAll(read(dir), dir.toString());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    /** Every {@code <key>.npy} of a directory, by key. */
+    public static Map<String, INDArray> read(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) throw new IOException("weights directory not found: " + dir);
-        TreeSet<String> files = new TreeSet<>();
+        TreeSet<String> names = new TreeSet<>();
         try (Stream<Path> s = Files.list(dir)) {
-            s.map(p -> p.getFileName().toString()).filter(f -> f.endsWith(".npy")).forEach(f -> files.add(f.substring(0, f.length() - 4)));
+            s.map(p -> p.getFileName().toString()).filter(f -> f.endsWith(".npy")).forEach(f -> names.add(f.substring(0, f.length() - 4)));
         }
-        List<String> missing = new ArrayList<>(), unexpected = new ArrayList<>();
-        for (ParamStore.Entry e : store.entries()) if (e.trainable() && !files.contains(e.name())) missing.add(e.name());
-        for (String f : files) if (!store.contains(f)) unexpected.add(f);
-        if (!missing.isEmpty() || !unexpected.isEmpty()) {
-            throw new IOException("weights in " + dir + " do not fit this model: missing " + missing + ", unexpected " + unexpected);
-        }
-        for (String name : files) {
-            INDArray v = Npy.read(dir.resolve(name + ".npy"));
-            try {
-                store.set(name, v);
-            } catch (IllegalArgumentException e) {
-                throw new IOException(dir.resolve(name + ".npy") + ": " + e.getMessage(), e);
-            }
-        }
+        if (names.isEmpty()) throw new IOException("no .npy files in " + dir);
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (String n : names) out.put(n, Npy.read(dir.resolve(n + ".npy")));
+        return out;
     }
 
     /** Writes every tensor (position tables included) as float32/float64 .npy; creates the directory. */
