@@ -222,6 +222,31 @@ public final class CpuKernels implements Kernels {
     }
 
     @Override
+    public void patchify(INDArray images, int p, INDArray out, boolean channelsFirst) {
+        int n = (int) images.size(0), c = (int) images.size(1), s = (int) images.size(2), g = s / p, pd = p * p * c;
+        if (out.length() != (long) n * g * g * pd) throw new IllegalArgumentException("patchify: output has " + out.length() + " values, expected " + (long) n * g * g * pd);
+        FloatBuffer ib = buf(images), ob = buf(out);
+        parallelFor(n, 1, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                for (int r = 0; r < g; r++) {
+                    for (int q = 0; q < g; q++) {
+                        int row = ((b * g + r) * g + q) * pd;
+                        for (int ch = 0; ch < c; ch++) {
+                            for (int i = 0; i < p; i++) {
+                                int src = ((b * c + ch) * s + r * p + i) * s + q * p;
+                                for (int j = 0; j < p; j++) {
+                                    int dst = channelsFirst ? (ch * p + i) * p + j : (i * p + j) * c + ch;
+                                    ob.put(row + dst, ib.get(src + j));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
     public void zero(INDArray x) {
         FloatBuffer b = buf(x);
         int n = (int) x.length();

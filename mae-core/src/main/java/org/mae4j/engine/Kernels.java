@@ -87,6 +87,18 @@ public interface Kernels {
     void zero(INDArray x);
 
     /**
+     * Cuts images [N, C, H, W] into patch rows out [N*L, p*p*C], patch l = r*(W/p) + q. Vector order
+     * (p_row, p_col, c) (the loss target, the reference's {@code patchify}), or with channelsFirst
+     * (c, p_row, p_col) (the patch-embedding input, the layout of its convolution kernel).
+     */
+    default void patchify(INDArray images, int p, INDArray out, boolean channelsFirst) {
+        long n = images.size(0), c = images.size(1), h = images.size(2) / p, w = images.size(3) / p;
+        INDArray src = images.reshape('c', n, c, h, p, w, p);
+        if (channelsFirst) out.reshape('c', n, h, w, c, p, p).assign(src.permute(0, 2, 4, 1, 3, 5));
+        else out.reshape('c', n, h, w, p, p, c).assign(src.permute(0, 2, 4, 3, 5, 1));
+    }
+
+    /**
      * One AdamW update of a parameter range, exactly as the reference (decoupled decay first):
      * {@code p *= 1 - lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)}
      * with bias corrections bc1 = 1 - b1^t, bc2 = 1 - b2^t computed by the caller in double. All arrays same length.

@@ -105,8 +105,8 @@ public final class ParamStore {
 
     public long numScalars() { return params.length(); }
 
-    /** Sets every gradient to zero (one op over the flat buffer). */
-    public void zeroGrad() { grads.assign(0); }
+    /** Sets every gradient to zero (a memset of the flat buffer; allocates nothing). */
+    public void zeroGrad() { Nd4j.getMemoryManager().memset(grads); }
 
     /**
      * Copies in a whole set of named tensors (from a file named by source, for messages). Every trainable

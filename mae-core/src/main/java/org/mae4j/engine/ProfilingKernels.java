@@ -68,5 +68,8 @@ public final class ProfilingKernels implements Kernels {
         long t = System.nanoTime(); double r = inner.weightedRowMse(p, tg, w, d); add(Op.LOSS, t); return r;
     }
     @Override public void load(double[] src, INDArray dst) { long t = System.nanoTime(); inner.load(src, dst); add(Op.OTHER, t); }
+    @Override public void patchify(INDArray images, int p, INDArray out, boolean channelsFirst) {
+        long t = System.nanoTime(); inner.patchify(images, p, out, channelsFirst); add(Op.ROWS, t);
+    }
     @Override public void zero(INDArray x) { long t = System.nanoTime(); inner.zero(x); add(Op.OTHER, t); }
 }

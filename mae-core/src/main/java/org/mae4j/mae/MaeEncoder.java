@@ -91,7 +91,7 @@ public final class MaeEncoder {
                 rowsKeptPos[i] = 1 + patch;
             }
         }
-        Patchify.embeddingInputInto(images, cfg.patchSize(), cols);
+        k.patchify(images, cfg.patchSize(), cols, true);
         k.copyRows(cols, rowsKeptInCols, keptCols, rowsKeptCols, false);
         patchEmbed.forward(keptCols, keptEmb);
         k.copyRows(keptEmb, rowsKeptCols, tokens, rowsTokens, false);

@@ -32,8 +32,10 @@ public final class MaskedAutoencoder {
     private final MaeDecoder decoder;
     private final MaskedPatchLoss loss;
     private INDArray dLatent;
-    private INDArray images;
     private MaskSample lastMask;
+    // [N, L, P] / [N, 1+K, D] views of the loss's and encoder's 2-D buffers, made once per buffer: a view
+    // costs a native shape buffer, and a warm training step allocates nothing.
+    private INDArray predRows, predView, latentRows, latentView;
 
     /** A model over an existing store (e.g. loaded weights) computing with the given kernels. */
     public MaskedAutoencoder(MaeConfig cfg, ParamStore store, Kernels kernels) {
@@ -94,14 +96,14 @@ public final class MaskedAutoencoder {
     /** Forward with an explicit mask sample. */
     public MaeOutput forward(INDArray images, MaskSample m) {
         checkImages(images);
-        this.images = images;
         this.lastMask = m;
         int n = (int) images.size(0), l = cfg.numPatches();
         INDArray latent = encoder.forward(images, m);
         INDArray out = decoder.forward(latent, m);
         double value = loss.forward(images, out, m);
-        return new MaeOutput(value, loss.pred().reshape('c', n, l, cfg.patchDim()), loss.mask(),
-                latent.reshape('c', n, 1 + m.k(), cfg.encoder().width()), m);
+        if (loss.pred() != predRows) { predRows = loss.pred(); predView = predRows.reshape('c', n, l, cfg.patchDim()); }
+        if (latent != latentRows) { latentRows = latent; latentView = latent.reshape('c', n, 1 + m.k(), cfg.encoder().width()); }
+        return new MaeOutput(value, predView, loss.mask(), latentView, m);
     }
 
     /** Adds d loss / d param of the last forward into the gradient buffer (call {@code params().zeroGrad()} first). */

@@ -48,7 +48,7 @@ public final class MaskedPatchLoss {
     /** Computes the loss of the decoder output against the images; keeps its gradient for {@link #gradient()}. */
     public double forward(INDArray images, INDArray out, MaskSample m) {
         ensure(m.n());
-        Patchify.patchifyInto(images, cfg.patchSize(), target);
+        k.patchify(images, cfg.patchSize(), target, false);
         if (cfg.normPixLoss()) k.standardizeRows(target, NORM_PIX_EPS, lossTarget);
         k.copyRows(out, rowsOut, predRows, rowsPred, false);
         double[] mask = m.mask();

@@ -8,7 +8,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * The patch embedding, a stride-p convolution, computed as a matrix product over patches:
  * {@code e = cols W^T + b} with W = {@code patch_embed.proj.weight} [D, C, p, p] read as [D, C*p*p].
- * Shapes: cols [R, C*p*p] in (c, p_row, p_col) order (see {@link Patchify#embeddingInputInto}), e [R, D].
+ * Shapes: cols [R, C*p*p] in (c, p_row, p_col) order (see {@link org.mae4j.engine.Kernels#patchify}), e [R, D].
  */
 public final class PatchEmbed {
     static final String PREFIX = "patch_embed.proj";

@@ -7,7 +7,8 @@ import java.util.Arrays;
 /**
  * Cutting images into patches and back; pure functions. Patch l = r*w + q (grid row r, column q).
  * The target/pred vector order is (p_row, p_col, c), channel fastest, as the reference's {@code patchify};
- * the patch-embedding input order is (c, p_row, p_col), the layout of its convolution kernel.
+ * the patch-embedding input order is (c, p_row, p_col), the layout of its convolution kernel. (The training
+ * step cuts patches into its own buffers with {@link org.mae4j.engine.Kernels#patchify}.)
  */
 public final class Patchify {
     private Patchify() {}
@@ -17,20 +18,6 @@ public final class Patchify {
         long[] s = checkImages(images, p);
         long n = s[0], c = s[1], h = s[2] / p, w = s[3] / p;
         return images.reshape('c', n, c, h, p, w, p).permute(0, 2, 4, 3, 5, 1).dup('c').reshape(n, h * w, (long) p * p * c);
-    }
-
-    /** Writes patchify(images) into out [N*L, p*p*C] (no allocation of data). */
-    public static void patchifyInto(INDArray images, int p, INDArray out) {
-        long[] s = checkImages(images, p);
-        long n = s[0], c = s[1], h = s[2] / p, w = s[3] / p;
-        out.reshape('c', n, h, w, p, p, c).assign(images.reshape('c', n, c, h, p, w, p).permute(0, 2, 4, 3, 5, 1));
-    }
-
-    /** Writes the patch-embedding input into out [N*L, C*p*p], vector order (c, p_row, p_col). */
-    public static void embeddingInputInto(INDArray images, int p, INDArray out) {
-        long[] s = checkImages(images, p);
-        long n = s[0], c = s[1], h = s[2] / p, w = s[3] / p;
-        out.reshape('c', n, h, w, c, p, p).assign(images.reshape('c', n, c, h, p, w, p).permute(0, 2, 4, 1, 3, 5));
     }
 
     /** x [N, L, p*p*C] (vector order p_row, p_col, c) -> new images [N, C, H, W]; L must be a square. */
