@@ -28,6 +28,8 @@ public final class CpuKernels implements Kernels {
     private final ForkJoinPool pool;
     private final int threads;
     private final boolean vector;
+    private final boolean javaGemm;
+    private final ThreadLocal<Object> gemmPacks = new ThreadLocal<>();   // VectorGemm.Packs, typed Object so this class loads without the Vector API
 
     /** One worker per available processor; Vector API loops when the JVM has jdk.incubator.vector. */
     public CpuKernels() { this(Runtime.getRuntime().availableProcessors(), VectorLoops.available()); }
@@ -43,8 +45,12 @@ public final class CpuKernels implements Kernels {
         }
         this.threads = threads;
         this.vector = vectorApi;
+        this.javaGemm = vectorApi && VectorGemm.worthIt();
         this.pool = new ForkJoinPool(threads);
     }
+
+    /** True when matrix products use the Java AVX-512 kernel instead of OpenBLAS. */
+    public boolean usesJavaGemm() { return javaGemm; }
 
     /** True when the Vector API loops are in use. */
     public boolean usesVectorApi() { return vector; }
@@ -105,6 +111,12 @@ public final class CpuKernels implements Kernels {
     @FunctionalInterface
     private interface RangeBody { void run(int from, int to); }
 
+    /** Runs body(0 .. chunks-1), one task each, on the pool. */
+    private void parallelChunks(int chunks, java.util.function.IntConsumer body) {
+        if (chunks <= 1) { body.accept(0); return; }
+        parallelFor(chunks, 1, (c0, c1) -> { for (int c = c0; c < c1; c++) body.accept(c); });
+    }
+
     private static final class Chunk extends RecursiveAction {
         private final RangeBody body; private final int n, lo, hi, total;
         Chunk(RangeBody body, int n, int lo, int hi, int total) { this.body = body; this.n = n; this.lo = lo; this.hi = hi; this.total = total; }
@@ -125,6 +137,21 @@ public final class CpuKernels implements Kernels {
         if (am != m || bk != k || bn != n) {
             throw new IllegalArgumentException("gemm shapes: op(a) [" + am + "," + k + "] x op(b) [" + bk + "," + bn
                     + "] -> c [" + m + "," + n + "]");
+        }
+        if (javaGemm) {
+            FloatBuffer ab = buf(a), bb = buf(b);
+            ByteBuffer cb = bytes(c);
+            int panels = (m + VectorGemm.MR - 1) / VectorGemm.MR;
+            // one chunk of rows per thread: each chunk packs B itself, so fewer chunks means less packing
+            int chunks = (double) m * n * k < 2e6 ? 1 : Math.min(threads, panels);
+            parallelChunks(chunks, ch -> {
+                int p0 = (int) ((long) panels * ch / chunks), p1 = (int) ((long) panels * (ch + 1) / chunks);
+                VectorGemm.Packs packs = (VectorGemm.Packs) gemmPacks.get();
+                if (packs == null) { packs = new VectorGemm.Packs(); gemmPacks.set(packs); }
+                VectorGemm.gemmRows(ab, cols(a), transA, bb, cols(b), transB, cb, n, p0 * VectorGemm.MR,
+                        Math.min(m, p1 * VectorGemm.MR), n, k, (float) alpha, (float) beta, packs);
+            });
+            return;
         }
         openblas.cblas_sgemm(openblas.CblasRowMajor, transA ? openblas.CblasTrans : openblas.CblasNoTrans,
                 transB ? openblas.CblasTrans : openblas.CblasNoTrans, m, n, k, (float) alpha,

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: PyTorch (../shared/bench/bench_torch.py) and mae4j (./mae bench), back to back in
+# ABBA order on an otherwise idle machine, same environment (OPENBLAS_CORETYPE left as the machine has it).
+# Usage: bash docs/bench/run_side_by_side.sh OUTDIR [config: tiny-fmnist|vit-tiny-32|vit-base-224]
+set -euo pipefail
+out="${1:?output folder}"; cfg="${2:-tiny-fmnist}"
+mkdir -p "$out"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+bench="$root/../shared/bench"
+case "$cfg" in
+  tiny-fmnist) preset=tinyFmnist; batch=256; steps=10 ;;
+  vit-tiny-32) preset=vitTiny32; batch=128; steps=10 ;;
+  vit-base-224) preset=maeVitBasePatch16; batch=8; steps=3 ;;
+  *) echo "unknown config $cfg" >&2; exit 2 ;;
+esac
+torch() { /usr/bin/python3 "$bench/bench_torch.py" --config "$cfg" --steps "$steps" "$@"; }
+ours() { "$root/mae" bench --config "$preset" --batch "$batch" --steps "$steps" --no-sgemm "$@"; }
+torch > "$out/$cfg-torch-1.txt" 2>&1
+ours --json "$out/$cfg-mae4j-1.json" > "$out/$cfg-mae4j-1.txt" 2>&1
+ours --json "$out/$cfg-mae4j-2.json" > "$out/$cfg-mae4j-2.txt" 2>&1
+torch > "$out/$cfg-torch-2.txt" 2>&1
+torch --encoder-only > "$out/$cfg-torch-encoder.txt" 2>&1
+grep -h "RESULT" "$out/$cfg"-torch-*.txt
+grep -h "img/s" "$out/$cfg"-mae4j-*.txt
