@@ -24,8 +24,7 @@ public record MaeConfig(int imageSize, int patchSize, int channels, VitSpec enco
         }
         if (imageSize % patchSize != 0) {
             throw new IllegalArgumentException("imageSize (" + imageSize + ") must be divisible by patchSize (" + patchSize
-                    + "); nearest valid image sizes: " + (imageSize / patchSize) * patchSize + " or "
-                    + (imageSize / patchSize + 1) * patchSize);
+                    + "); nearest valid image sizes: " + nearestMultiples(imageSize, patchSize));
         }
         if (channels <= 0) throw new IllegalArgumentException("channels must be positive, got " + channels);
         if (encoder.width() % 4 != 0 || decoder.width() % 4 != 0) {
@@ -38,9 +37,25 @@ public record MaeConfig(int imageSize, int patchSize, int channels, VitSpec enco
         int l = (imageSize / patchSize) * (imageSize / patchSize);
         if ((int) (l * (1 - maskRatio)) < 1) {
             throw new IllegalArgumentException("maskRatio " + maskRatio + " keeps no patch out of " + l
-                    + " (kept = int(L * (1 - maskRatio))); use maskRatio <= " + (1 - 1.0 / l));
+                    + " (kept = int(L * (1 - maskRatio))); use maskRatio <= " + largestRatioKeepingOne(l));
         }
         if (!(normEps > 0) || Double.isInfinite(normEps)) throw new IllegalArgumentException("normEps must be positive, got " + normEps);
+    }
+
+    /** The positive multiples of p next to size, for error messages ("24 or 28", or just "4" below p). */
+    private static String nearestMultiples(int size, int p) {
+        int below = (size / p) * p, above = below + p;
+        return below > 0 ? below + " or " + above : String.valueOf(above);
+    }
+
+    /**
+     * The largest ratio r with int(l * (1 - r)) >= 1. Mathematically 1 - 1/l, but that double can round so
+     * that the product truncates to 0, so step down until it really keeps a patch.
+     */
+    static double largestRatioKeepingOne(int l) {
+        double r = 1 - 1.0 / l;
+        while ((int) (l * (1 - r)) < 1) r = Math.nextDown(r);
+        return r;
     }
 
     /** h = w = imageSize / patchSize, patches per side. */

@@ -25,7 +25,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -91,9 +90,11 @@ public final class Checkpoint {
 
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+        // A fresh name beside the target (so the rename stays on one file system), with the usual file permissions.
+        Path tmp = dir.resolve("." + file.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".tmp");
         try {
-            try (OutputStream os = Files.newOutputStream(tmp); ZipOutputStream zip = new ZipOutputStream(os)) {
+            try (OutputStream os = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                 ZipOutputStream zip = new ZipOutputStream(os)) {
                 put(zip, "manifest.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
                 for (ParamStore.Entry e : store.entries()) put(zip, "params/" + e.name() + ".npy", Npy.toBytes(store.param(e.name())));
                 if (optimizer != null) {
@@ -229,12 +230,5 @@ public final class Checkpoint {
         JsonNode v = n.get(field);
         if (v == null || v.isNull()) throw new IllegalArgumentException("missing field '" + field + "' in " + n);
         return v;
-    }
-
-    /** The shapes of a store, for messages. */
-    static String shapes(ParamStore s) {
-        StringBuilder b = new StringBuilder();
-        for (ParamStore.Entry e : s.entries()) b.append(e.name()).append(Arrays.toString(e.shape())).append(' ');
-        return b.toString();
     }
 }

@@ -22,6 +22,7 @@ public final class Patchify {
 
     /** x [N, L, p*p*C] (vector order p_row, p_col, c) -> new images [N, C, H, W]; L must be a square. */
     public static INDArray unpatchify(INDArray x, int p, int channels) {
+        if (p <= 0 || channels <= 0) throw new IllegalArgumentException("patch size and channels must be positive, got " + p + ", " + channels);
         if (x.rank() != 3) throw new IllegalArgumentException("unpatchify expects [N, L, P], got " + Arrays.toString(x.shape()));
         long n = x.size(0), l = x.size(1);
         long h = Math.round(Math.sqrt(l));
@@ -34,6 +35,7 @@ public final class Patchify {
     }
 
     private static long[] checkImages(INDArray images, int p) {
+        if (p <= 0) throw new IllegalArgumentException("patch size must be positive, got " + p);
         long[] s = images.shape();
         if (s.length != 4) throw new IllegalArgumentException("images must be [N, C, H, W], got " + Arrays.toString(s));
         if (s[2] != s[3]) throw new IllegalArgumentException("images must be square, got H = " + s[2] + ", W = " + s[3]);

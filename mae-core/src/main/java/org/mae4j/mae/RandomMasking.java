@@ -29,6 +29,7 @@ public final class RandomMasking {
 
     /** noise[b][l] -> the mask sample; ties are broken by patch index. */
     public static MaskSample fromNoise(double[][] noise, double ratio) {
+        if (noise.length == 0 || noise[0].length == 0) throw new IllegalArgumentException("noise must be [N, L] with N, L >= 1, got an empty array");
         int n = noise.length, l = noise[0].length, k = numKept(l, ratio);
         int[] shuffle = new int[n * l], restore = new int[n * l];
         for (int b = 0; b < n; b++) {

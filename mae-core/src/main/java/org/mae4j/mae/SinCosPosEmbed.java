@@ -14,7 +14,7 @@ public final class SinCosPosEmbed {
 
     /** The table as doubles, [1 + grid^2][width]. */
     public static double[][] values(int width, int grid) {
-        if (width % 4 != 0) throw new IllegalArgumentException("sin-cos position embedding needs width divisible by 4, got " + width);
+        if (width <= 0 || width % 4 != 0) throw new IllegalArgumentException("sin-cos position embedding needs a positive width divisible by 4, got " + width);
         if (grid <= 0) throw new IllegalArgumentException("grid must be positive, got " + grid);
         int n = width / 4;
         double[] omega = new double[n];

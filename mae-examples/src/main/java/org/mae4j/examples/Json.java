@@ -21,7 +21,7 @@ final class Json {
                 Map.Entry<String, JsonNode> e = it.next();
                 if (e.getValue().isNumber()) r.put(e.getKey(), e.getValue().asDouble());
             }
-        } catch (Exception e) {
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             return Map.of();   // a line cut by a crash: skip it, the rest of the curve still draws
         }
         return r;

@@ -8,8 +8,8 @@ import picocli.CommandLine.Command;
  * method that the tests call with tiny settings.
  */
 @Command(name = "mae", mixinStandardHelpOptions = true, version = "mae4j 0.1.0-SNAPSHOT",
-        description = "Masked Autoencoders on the JVM: pretrain, benchmark.",
-        subcommands = {BenchCommand.class, CommandLine.HelpCommand.class})
+        description = "Masked Autoencoders on the JVM: pretrain, reconstruct, benchmark.",
+        subcommands = {PretrainCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Mae implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -24,6 +24,16 @@ public final class Mae implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Mae());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // Bad input (arguments, files, data) is the user's to fix: one clear line, no stack trace.
+        cl.setExecutionExceptionHandler((e, line, parsed) -> {
+            if (e instanceof IllegalArgumentException || e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException
+                    || e instanceof IllegalStateException) {
+                line.getErr().println("mae " + parsed.subcommand().commandSpec().name() + ": " + e.getMessage());
+                line.getErr().flush();
+                return 2;
+            }
+            throw e;
+        });
         return cl;
     }
 }

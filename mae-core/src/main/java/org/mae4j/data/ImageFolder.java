@@ -1,0 +1,274 @@
+package org.mae4j.data;
+
+import javax.imageio.ImageIO;
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitOption;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.stream.Stream;
+
+/**
+ * A directory of PNG and JPEG images ({@code .png}, {@code .jpg}, {@code .jpeg}, any case), in one of two layouts:
+ * <ul>
+ *   <li><b>labeled</b>, like torchvision's ImageFolder: {@code root/<class>/.../<image>}. Every non-hidden
+ *   subdirectory of root is a class; classes are sorted by name and numbered from 0; each class's images are
+ *   found recursively, in torchvision's order (a directory's own files by name, then its subdirectories').
+ *   A class directory without images is an error (as in torchvision), and so are images lying directly in
+ *   root next to class directories (torchvision silently skips them; here the ambiguity is reported rather
+ *   than guessed).</li>
+ *   <li><b>flat</b>, unlabeled: the images directly in root, when no subdirectory holds any image.</li>
+ * </ul>
+ * Hidden entries (names starting with '.') and other files are ignored. Paths are sorted, so index i is the
+ * same image on every machine and every run.
+ *
+ * <p>Images are decoded when read ({@link #image}), not when the folder is opened, so opening a large folder
+ * is cheap; a file that cannot be decoded fails then, with its path in the message. Each image becomes
+ * {@code channels} planes: grey to RGB replicates the grey value, RGB to grey is the luminance
+ * 0.299 R + 0.587 G + 0.114 B (ITU-R 601, Pillow's {@code convert("L")}); alpha is dropped, not composited.
+ * Grey images are read from their raster, not through {@code getRGB}, because Java's grey colour space is
+ * linear and {@code getRGB} would apply a gamma curve to values that PNG and JPEG already store gamma-encoded.
+ *
+ * <p>Then the image is brought to {@code imageSize x imageSize} as torchvision's
+ * {@code Resize(imageSize) + CenterCrop(imageSize)} would: the centred square of side min(W, H) is resampled
+ * (bilinear, antialiased when shrinking, see {@link Resample}) to imageSize. Computing it as one resample of
+ * that square skips torchvision's rounding of the long side to whole pixels, so the two can differ by a
+ * fraction of a pixel in the long direction.
+ */
+public final class ImageFolder implements ImageDataset {
+
+    private final Path root;
+    private final int channels;
+    private final int imageSize;
+    private final List<Path> files;
+    private final int[] labels;          // null when unlabeled
+    private final List<String> classNames;
+
+    private ImageFolder(Path root, int channels, int imageSize, List<Path> files, int[] labels,
+                        List<String> classNames) {
+        this.root = root;
+        this.channels = channels;
+        this.imageSize = imageSize;
+        this.files = files;
+        this.labels = labels;
+        this.classNames = classNames;
+    }
+
+    /**
+     * Lists the images under root (see the class comment for the two layouts).
+     *
+     * @param channels  1 or 3
+     * @param imageSize the side every image is resized and cropped to, at least 1
+     * @throws IOException if root is not a readable directory, holds no images, or mixes loose images with class
+     *                     directories, or if a class directory has no images
+     */
+    public static ImageFolder open(Path root, int channels, int imageSize) throws IOException {
+        Objects.requireNonNull(root, "root");
+        if (channels != 1 && channels != 3) {
+            throw new IllegalArgumentException("channels must be 1 or 3, got " + channels);
+        }
+        if (imageSize < 1) throw new IllegalArgumentException("imageSize must be at least 1, got " + imageSize);
+        if (!Files.isDirectory(root)) throw new IOException("image folder " + root + " is not a directory");
+
+        List<Path> loose = new ArrayList<>();
+        List<Path> subdirs = new ArrayList<>();
+        try (Stream<Path> s = Files.list(root)) {
+            for (Path p : (Iterable<Path>) s.sorted()::iterator) {
+                if (isHidden(p)) continue;
+                if (Files.isDirectory(p)) subdirs.add(p);
+                else if (isImage(p)) loose.add(p);
+            }
+        }
+        List<List<Path>> perClass = new ArrayList<>();
+        boolean anyClassImages = false;
+        for (Path d : subdirs) {
+            List<Path> imgs = imagesUnder(d);
+            perClass.add(imgs);
+            anyClassImages |= !imgs.isEmpty();
+        }
+
+        if (!anyClassImages) {
+            if (loose.isEmpty()) {
+                throw new IOException("no images (.png, .jpg, .jpeg) in " + root + " or in its subdirectories");
+            }
+            return new ImageFolder(root, channels, imageSize, List.copyOf(loose), null, List.of());
+        }
+        if (!loose.isEmpty()) {
+            throw new IOException(root + " has class subdirectories with images and also " + loose.size()
+                    + " image(s) directly in it (e.g. " + loose.get(0).getFileName() + "); move those into a class "
+                    + "subdirectory, or point to a folder that holds only images for an unlabeled set");
+        }
+        List<Path> files = new ArrayList<>();
+        List<Integer> labelList = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (int c = 0; c < subdirs.size(); c++) {
+            if (perClass.get(c).isEmpty()) {
+                throw new IOException("class directory " + subdirs.get(c) + " has no images (.png, .jpg, .jpeg); "
+                        + "every subdirectory of " + root + " is taken as a class");
+            }
+            names.add(subdirs.get(c).getFileName().toString());
+            for (Path p : perClass.get(c)) {
+                files.add(p);
+                labelList.add(c);
+            }
+        }
+        int[] labels = labelList.stream().mapToInt(Integer::intValue).toArray();
+        return new ImageFolder(root, channels, imageSize, List.copyOf(files), labels, List.copyOf(names));
+    }
+
+    /**
+     * Images anywhere under dir, hidden files and directories skipped. Symbolic links are
+     * followed, as torchvision does, because datasets are often assembled from linked class directories.
+     */
+    private static List<Path> imagesUnder(Path dir) throws IOException {
+        List<Path> out = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(dir, FileVisitOption.FOLLOW_LINKS)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                if (p.equals(dir) || !isImage(p) || !Files.isRegularFile(p)) continue;
+                boolean hidden = false;
+                for (Path part : dir.relativize(p)) hidden |= part.toString().startsWith(".");
+                if (!hidden) out.add(p);
+            }
+        }
+        // torchvision's order: directories by path (sorted os.walk), then file names within each directory, so
+        // a class's own files come before those of its subdirectories.
+        out.sort(Comparator.comparing(Path::getParent).thenComparing(Path::getFileName));
+        return out;
+    }
+
+    private static boolean isHidden(Path p) {
+        return p.getFileName().toString().startsWith(".");
+    }
+
+    private static boolean isImage(Path p) {
+        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg");
+    }
+
+    /** The directory this set was opened from. */
+    public Path root() {
+        return root;
+    }
+
+    /** The file of image i. */
+    public Path path(int i) {
+        return files.get(i);
+    }
+
+    @Override
+    public int size() {
+        return files.size();
+    }
+
+    @Override
+    public int channels() {
+        return channels;
+    }
+
+    @Override
+    public int imageSize() {
+        return imageSize;
+    }
+
+    @Override
+    public void image(int i, float[] dst, int offset) {
+        Objects.checkIndex(i, size());
+        Objects.checkFromIndexSize(offset, imageLength(), dst.length);
+        Path file = files.get(i);
+        BufferedImage img;
+        try {
+            // ImageIO.read(File) reads through a RandomAccessFile; the InputStream overload would cache the whole
+            // stream in a temporary file first.
+            img = ImageIO.read(file.toFile());
+        } catch (IOException | RuntimeException e) {
+            throw new UncheckedIOException(new IOException("cannot decode image " + file + ": " + e.getMessage(), e));
+        }
+        if (img == null) {
+            throw new UncheckedIOException(new IOException("cannot decode image " + file
+                    + ": not a PNG or JPEG that javax.imageio can read"));
+        }
+        int w = img.getWidth(), h = img.getHeight();
+        float[] planes = planes(img, channels);
+        int planeCount = planes.length / (w * h);
+        int side = Math.min(w, h);
+        double x0 = (w - side) / 2.0, y0 = (h - side) / 2.0;
+        Resample.resize(planes, 0, planeCount, w, h, x0, y0, x0 + side, y0 + side,
+                dst, offset, imageSize, imageSize);
+        int plane = imageSize * imageSize;
+        for (int c = planeCount; c < channels; c++) System.arraycopy(dst, offset, dst, offset + c * plane, plane);
+    }
+
+    /**
+     * The image at its own resolution as planes in [0, 1]: one plane for a grey image or when one channel is
+     * wanted, three for a colour image wanted in colour. Grey becomes RGB after resizing (one plane to resample).
+     */
+    static float[] planes(BufferedImage img, int channels) {
+        int w = img.getWidth(), h = img.getHeight();
+        ColorModel cm = img.getColorModel();
+        if (!(cm instanceof IndexColorModel) && cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY) {
+            Raster r = img.getRaster();
+            double max = (1L << cm.getComponentSize(0)) - 1;
+            float[] grey = new float[w * h];
+            int[] row = new int[w];
+            for (int y = 0; y < h; y++) {
+                r.getSamples(0, y, w, 1, 0, row);
+                for (int x = 0; x < w; x++) grey[y * w + x] = (float) (row[x] / max);
+            }
+            return grey;
+        }
+        int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
+        int n = w * h;
+        if (channels == 1) {
+            float[] lum = new float[n];
+            for (int p = 0; p < n; p++) {
+                int v = argb[p];
+                lum[p] = (float) ((0.299 * ((v >> 16) & 0xff) + 0.587 * ((v >> 8) & 0xff) + 0.114 * (v & 0xff)) / 255.0);
+            }
+            return lum;
+        }
+        float[] rgb = new float[3 * n];
+        for (int p = 0; p < n; p++) {
+            int v = argb[p];
+            rgb[p] = ((v >> 16) & 0xff) / 255f;
+            rgb[n + p] = ((v >> 8) & 0xff) / 255f;
+            rgb[2 * n + p] = (v & 0xff) / 255f;
+        }
+        return rgb;
+    }
+
+    @Override
+    public boolean hasLabels() {
+        return labels != null;
+    }
+
+    @Override
+    public int label(int i) {
+        if (labels == null) {
+            throw new IllegalStateException("image folder " + root + " is unlabeled (images directly in it, no class "
+                    + "subdirectories), so image " + i + " has no label");
+        }
+        Objects.checkIndex(i, size());
+        return labels[i];
+    }
+
+    @Override
+    public List<String> classNames() {
+        return classNames;
+    }
+
+    @Override
+    public String toString() {
+        return "ImageFolder[" + root + ", " + size() + " images, " + (hasLabels() ? classNames.size() + " classes"
+                : "unlabeled") + ", " + channels + "x" + imageSize + "x" + imageSize + "]";
+    }
+}

@@ -1,0 +1,44 @@
+package org.mae4j.examples;
+
+import org.mae4j.data.FashionMnist;
+import org.mae4j.data.ImageDataset;
+import org.mae4j.data.ImageFolder;
+import org.mae4j.data.Subset;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** What {@code --data} may name: the embedded Fashion-MNIST, a folder of idx files, or an image folder. */
+final class Datasets {
+    private Datasets() {}
+
+    /** The embedded dataset's names for {@code --data}. */
+    static final String FASHION_MNIST = "fashion-mnist", FASHION_MNIST_TEST = "fashion-mnist-test";
+
+    /**
+     * Opens {@code spec}: {@value #FASHION_MNIST} / {@value #FASHION_MNIST_TEST} (embedded), a directory with
+     * Fashion-MNIST/MNIST idx files, or an image folder (class-per-subfolder or flat) resized to the model's
+     * size and converted to its channel count. limit > 0 keeps only the first limit images.
+     */
+    static ImageDataset open(String spec, int channels, int imageSize, boolean train, int limit) throws IOException {
+        ImageDataset d;
+        if (spec.equals(FASHION_MNIST) || spec.equals(FASHION_MNIST_TEST)) {
+            d = EmbeddedFashionMnist.load(train && spec.equals(FASHION_MNIST));
+        } else {
+            Path dir = Path.of(spec);
+            if (!Files.isDirectory(dir)) {
+                throw new IllegalArgumentException("--data " + spec + ": neither '" + FASHION_MNIST + "', '" + FASHION_MNIST_TEST
+                        + "' nor an existing directory");
+            }
+            boolean idx = Files.exists(dir.resolve("train-images-idx3-ubyte.gz")) || Files.exists(dir.resolve("train-images-idx3-ubyte"));
+            d = idx ? FashionMnist.fromDirectory(dir, train) : ImageFolder.open(dir, channels, imageSize);
+        }
+        if (d.channels() != channels || d.imageSize() != imageSize) {
+            throw new IllegalArgumentException("--data " + spec + " has " + d.channels() + "-channel " + d.imageSize() + "px images but the model needs "
+                    + channels + "-channel " + imageSize + "px; pick a preset that matches (tinyFmnist for Fashion-MNIST) or an image folder");
+        }
+        if (limit < 0) throw new IllegalArgumentException("--limit must be >= 0, got " + limit);
+        return limit > 0 && limit < d.size() ? new Subset(d, limit) : d;
+    }
+}

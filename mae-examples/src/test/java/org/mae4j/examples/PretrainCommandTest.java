@@ -1,0 +1,89 @@
+package org.mae4j.examples;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.mae4j.io.Checkpoint;
+import picocli.CommandLine;
+
+import javax.imageio.ImageIO;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** ./mae pretrain end to end on the embedded Fashion-MNIST, a few steps at a time. */
+class PretrainCommandTest {
+
+    private record Run(int exit, String err) {}
+
+    private static Run mae(String... args) {
+        CommandLine cl = Mae.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        int exit = cl.execute(args);
+        return new Run(exit, err.toString());
+    }
+
+    private static List<String> lines(Path f, String type) throws Exception {
+        return Files.readAllLines(f, StandardCharsets.UTF_8).stream().filter(l -> l.contains("\"type\":\"" + type + "\"")).toList();
+    }
+
+    @Test
+    void pretrainWritesOutputsRefusesToOverwriteAndResumes(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run");
+        String[] args = {"pretrain", "--out", out.toString(), "--limit", "32", "--batch", "16", "--epochs", "2", "--viz-images", "3"};
+        // 32 images / batch 16 = 2 steps per epoch: stop at step 3, in the middle of epoch 2.
+        Run first = mae(concat(args, "--max-steps", "3"));
+        assertEquals(0, first.exit(), first.err());
+        Path ckpt = out.resolve("checkpoint.zip");
+        assertEquals(3, Checkpoint.load(ckpt).state().step());
+        assertEquals(3, lines(out.resolve("metrics.jsonl"), "step").size());
+        assertEquals(1, lines(out.resolve("metrics.jsonl"), "epoch_end").size());
+        for (String png : List.of("recon-init.png", "recon-epoch-001.png", "loss.png")) {
+            assertNotNull(ImageIO.read(out.resolve(png).toFile()), png + " should be a readable PNG");
+        }
+        int rowHeight = 28 * org.mae4j.examples.viz.ReconstructionGrid.defaultScale(28, 28) + org.mae4j.examples.viz.ReconstructionGrid.SEPARATOR;
+        assertEquals(org.mae4j.examples.viz.ReconstructionGrid.TITLE_HEIGHT + 3 * rowHeight + org.mae4j.examples.viz.ReconstructionGrid.SEPARATOR,
+                ImageIO.read(out.resolve("recon-epoch-001.png").toFile()).getHeight(), "one row per --viz-images");
+
+        byte[] saved = Files.readAllBytes(ckpt);
+        Run again = mae(args);
+        assertEquals(2, again.exit());
+        assertTrue(again.err().contains("already exists") && again.err().contains("--resume"), again.err());
+        assertArrayEquals(saved, Files.readAllBytes(ckpt), "a refused run must not touch the checkpoint");
+
+        Run resumed = mae(concat(args, "--resume", ckpt.toString()));
+        assertEquals(0, resumed.exit(), resumed.err());
+        assertEquals(4, Checkpoint.load(ckpt).state().step());
+        assertEquals(2, Checkpoint.load(ckpt).state().epoch());
+        assertEquals(4, lines(out.resolve("metrics.jsonl"), "step").size(), "the resumed run appends to the metrics");
+        assertTrue(Files.exists(out.resolve("recon-epoch-002.png")));
+    }
+
+    @Test
+    void badArgumentsGiveOneClearLine(@TempDir Path tmp) {
+        Run r = mae("pretrain", "--out", tmp.resolve("a").toString(), "--batch", "0");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("batch size must be >= 1, got 0"), r.err());
+        r = mae("pretrain", "--out", tmp.resolve("b").toString(), "--data", tmp.resolve("missing").toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--data") && r.err().contains("missing"), r.err());
+        r = mae("pretrain", "--out", tmp.resolve("c").toString(), "--preset", "nope");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("nope"), r.err());
+        r = mae("pretrain", "--out", tmp.resolve("d").toString(), "--resume", tmp.resolve("none.zip").toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("none.zip"), r.err());
+        assertFalse(Files.exists(tmp.resolve("a").resolve("checkpoint.zip")));
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+}
