@@ -155,6 +155,23 @@ public final class ImageFolder implements ImageDataset {
         return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg");
     }
 
+    /**
+     * Named image files, unlabeled, in the order given (e.g. the images a user passes on the command line).
+     *
+     * @throws IOException if a file does not exist or is not a PNG/JPEG by its name
+     */
+    public static ImageFolder ofFiles(List<Path> files, int channels, int imageSize) throws IOException {
+        if (files.isEmpty()) throw new IllegalArgumentException("no image files given");
+        if (channels != 1 && channels != 3) throw new IllegalArgumentException("channels must be 1 or 3, got " + channels);
+        if (imageSize < 1) throw new IllegalArgumentException("imageSize must be at least 1, got " + imageSize);
+        for (Path f : files) {
+            if (!Files.isRegularFile(f)) throw new IOException("image file not found: " + f);
+            if (!isImage(f)) throw new IOException(f + " is not a .png, .jpg or .jpeg file");
+        }
+        Path root = files.get(0).toAbsolutePath().getParent();
+        return new ImageFolder(root, channels, imageSize, List.copyOf(files), null, List.of());
+    }
+
     /** The directory this set was opened from. */
     public Path root() {
         return root;

@@ -33,6 +33,37 @@ public final class HfConfig {
         }
     }
 
+    /**
+     * Writes cfg as a HuggingFace ViTMAE config.json (model_type vit_mae, ViTMAEForPreTraining), the inverse of
+     * {@link #read}: the fields HF's ViTMAEConfig defines, with this model's LayerNorm eps.
+     */
+    public static void write(MaeConfig cfg, Path configJson) throws IOException {
+        ObjectMapper m = new ObjectMapper();
+        var n = m.createObjectNode();
+        n.putArray("architectures").add("ViTMAEForPreTraining");
+        n.put("model_type", "vit_mae");
+        n.put("image_size", cfg.imageSize());
+        n.put("patch_size", cfg.patchSize());
+        n.put("num_channels", cfg.channels());
+        n.put("hidden_size", cfg.encoder().width());
+        n.put("num_hidden_layers", cfg.encoder().depth());
+        n.put("num_attention_heads", cfg.encoder().heads());
+        n.put("intermediate_size", cfg.encoder().mlpHidden());
+        n.put("decoder_hidden_size", cfg.decoder().width());
+        n.put("decoder_num_hidden_layers", cfg.decoder().depth());
+        n.put("decoder_num_attention_heads", cfg.decoder().heads());
+        n.put("decoder_intermediate_size", cfg.decoder().mlpHidden());
+        n.put("hidden_act", "gelu");
+        n.put("qkv_bias", true);
+        n.put("layer_norm_eps", cfg.normEps());
+        n.put("mask_ratio", cfg.maskRatio());
+        n.put("norm_pix_loss", cfg.normPixLoss());
+        n.put("hidden_dropout_prob", 0.0);
+        n.put("attention_probs_dropout_prob", 0.0);
+        n.put("initializer_range", 0.02);
+        m.writerWithDefaultPrettyPrinter().writeValue(configJson.toFile(), n);
+    }
+
     private static int req(JsonNode c, String field) {
         JsonNode v = c.get(field);
         if (v == null || !v.canConvertToInt()) throw new IllegalArgumentException("missing or non-integer field '" + field + "'");

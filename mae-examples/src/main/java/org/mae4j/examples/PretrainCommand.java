@@ -129,10 +129,10 @@ public final class PretrainCommand implements Callable<Integer> {
         LOG.info("model {}: {} parameters; data {}; output {}", cfg, model.params().numTrainable(), dataset, out.toAbsolutePath());
 
         Visualizer viz = vizImages == 0 ? null
-                : new Visualizer(cfg, model.params(), kernels, dataset, Visualizer.firstIndices(dataset, vizImages), augment, seed);
-        Metrics metrics = new Metrics(out, viz, start.step() > 0);
+                : Visualizer.ofDataset(cfg, model.params(), kernels, dataset, Visualizer.firstIndices(dataset, vizImages), augment);
+        Metrics metrics = new Metrics(out, viz, seed, start.step() > 0);
         Progress progress = new Progress(System.out, System.console() != null, epochs);
-        if (viz != null && start.step() == 0) viz.write(out.resolve("recon-init.png"));
+        if (viz != null && start.step() == 0) viz.write(out.resolve("recon-init.png"), seed);
         try {
             loop.run(start, new PretrainLoop.Listener() {
                 @Override public void onStep(PretrainLoop.StepReport r) {
@@ -159,12 +159,14 @@ public final class PretrainCommand implements Callable<Integer> {
     private static final class Metrics implements PretrainLoop.Listener, AutoCloseable {
         private final Path dir;
         private final Visualizer viz;
+        private final long maskSeed;
         private final BufferedWriter log;
         private final List<double[]> steps = new ArrayList<>(), epochs = new ArrayList<>();
 
-        Metrics(Path dir, Visualizer viz, boolean append) throws IOException {
+        Metrics(Path dir, Visualizer viz, long maskSeed, boolean append) throws IOException {
             this.dir = dir;
             this.viz = viz;
+            this.maskSeed = maskSeed;
             Path file = dir.resolve(METRICS);
             if (append && Files.exists(file)) {
                 for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {   // redraw the whole curve after a resume
@@ -199,7 +201,7 @@ public final class PretrainCommand implements Callable<Integer> {
             n.put("step", state.step());
             n.put("loss", meanLoss);
             try {
-                if (viz != null) n.put("viz_loss", viz.write(dir.resolve(String.format(Locale.ROOT, "recon-epoch-%03d.png", epoch + 1))));
+                if (viz != null) n.put("viz_loss", viz.write(dir.resolve(String.format(Locale.ROOT, "recon-epoch-%03d.png", epoch + 1)), maskSeed).loss());
                 epochs.add(new double[] {state.step(), meanLoss});
                 LossCurve.write(dir.resolve(LOSS_PNG), "MAE pretraining loss", "step", "loss (masked patches)",
                         List.of(series("per step", steps), series("epoch mean", epochs)), true, 900, 540);

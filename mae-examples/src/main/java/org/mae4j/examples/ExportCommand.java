@@ -1,0 +1,76 @@
+package org.mae4j.examples;
+
+import org.mae4j.config.MaeConfig;
+import org.mae4j.engine.ParamStore;
+import org.mae4j.io.Checkpoint;
+import org.mae4j.io.HfConfig;
+import org.mae4j.io.PretrainedWeights;
+import org.mae4j.io.Safetensors;
+import org.mae4j.io.WeightNames;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code ./mae export}: weights to safetensors for PyTorch users: the official MAE names (load with
+ * {@code model.load_state_dict(safetensors.torch.load_file(f))} into facebookresearch/mae's models) or a
+ * HuggingFace ViTMAE folder (config.json + model.safetensors, for {@code ViTMAEForPreTraining.from_pretrained}).
+ */
+@Command(name = "export", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = "Export weights as safetensors with official MAE or HuggingFace ViTMAE names.")
+public final class ExportCommand implements Callable<Integer> {
+
+    enum Names { official, huggingface }
+
+    @Option(names = "--weights", required = true, description = "Checkpoint (.zip), .safetensors, HuggingFace folder or .npy folder.")
+    Path weights;
+    @Option(names = "--preset", description = "Model config for weights that carry none (.npy folders, bare .safetensors).",
+            completionCandidates = PretrainCommand.Presets.class)
+    String preset;
+    @Option(names = "--names", defaultValue = "official", description = "Key naming: ${COMPLETION-CANDIDATES}.")
+    Names names;
+    @Option(names = "--out", required = true,
+            description = "official: the .safetensors file to write; huggingface: the folder to write config.json and model.safetensors into.")
+    Path out;
+    @Option(names = "--force", description = "Replace existing output files.")
+    boolean force;
+
+    @Override
+    public Integer call() throws IOException {
+        PretrainedWeights.Loaded w = PretrainedWeights.load(weights, preset == null ? null : MaeConfig.preset(preset));
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", "pt");   // what HuggingFace's loaders expect of a PyTorch safetensors file
+        meta.put("producer", "mae4j " + Checkpoint.LIBRARY_VERSION);
+        meta.put("source", weights.getFileName().toString());
+        Map<String, INDArray> official = new LinkedHashMap<>();
+        ParamStore store = w.params();
+        for (ParamStore.Entry e : store.entries()) official.put(e.name(), store.param(e.name()));
+        if (names == Names.official) {
+            if (!out.toString().endsWith(".safetensors")) throw new IllegalArgumentException("--out " + out + ": name the file *.safetensors");
+            refuseOverwrite(out);
+            Safetensors.write(out, official, meta);
+            System.out.println("wrote " + out + " (" + official.size() + " tensors, official MAE names)");
+        } else {
+            Path file = out.resolve("model.safetensors"), config = out.resolve("config.json");
+            refuseOverwrite(file);
+            refuseOverwrite(config);
+            Files.createDirectories(out);
+            Map<String, INDArray> hf = WeightNames.toHuggingFace(official);
+            Safetensors.write(file, hf, meta);
+            HfConfig.write(w.config(), config);
+            System.out.println("wrote " + file + " (" + hf.size() + " tensors, HuggingFace ViTMAE names) and " + config);
+        }
+        return 0;
+    }
+
+    private void refuseOverwrite(Path p) {
+        if (!force && Files.exists(p)) throw new IllegalArgumentException(p + " exists: pass --force to replace it (nothing was written)");
+    }
+}
