@@ -20,6 +20,8 @@ import java.util.Locale;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -55,7 +57,31 @@ class InteropParityTest {
                 c.maskRatio(), c.normPixLoss(), c.normEps()));
         PretrainedWeights.Loaded loaded = PretrainedWeights.load(dir, null);
         assertEquals(c, loaded.config(), "config read from the HuggingFace config.json");
+        assertTrue(loaded.hasDecoder());
         check(ref, loaded);
+    }
+
+    @org.junit.jupiter.api.Test
+    void encoderOnlyWeightsLoadForFeaturesAndAreRefusedForReconstruction(@TempDir Path dir) throws IOException {
+        Reference ref = Reference.load("tiny-fmnist-s42");
+        Map<String, INDArray> all = NpyWeights.read(ref.params());
+        Map<String, INDArray> encoder = new java.util.LinkedHashMap<>();
+        all.forEach((k, v) -> { if (!PretrainedWeights.isDecoder(k)) encoder.put(k, v); });
+        assertTrue(encoder.size() < all.size() && encoder.containsKey("blocks.11.mlp.fc2.weight"), "decoder keys dropped: " + encoder.keySet());
+        Path file = dir.resolve("encoder.safetensors");
+        Safetensors.write(file, encoder, Map.of("format", "pt"));
+        PretrainedWeights.Loaded w = PretrainedWeights.load(file, ref.config());
+        assertFalse(w.hasDecoder());
+        MaskedAutoencoder mae = new MaskedAutoencoder(w.config(), w.params(), new CpuKernels());
+        Compare.assertClose("latent (encoder only)", mae.forward(ref.array("images"), ref.array("noise")).latent(), ref.array("latent"), 1e-5);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> w.requireDecoder(file));
+        assertTrue(e.getMessage().contains("encoder weights only") && e.getMessage().contains("encoder.safetensors"), e.getMessage());
+
+        // Missing an encoder tensor is still an error that names it.
+        encoder.remove("blocks.3.attn.proj.weight");
+        Safetensors.write(file, encoder, Map.of("format", "pt"));
+        IOException bad = assertThrows(IOException.class, () -> PretrainedWeights.load(file, ref.config()));
+        assertTrue(bad.getMessage().contains("blocks.3.attn.proj.weight"), bad.getMessage());
     }
 
     private static void check(Reference ref, PretrainedWeights.Loaded w) {

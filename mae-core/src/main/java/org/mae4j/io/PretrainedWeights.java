@@ -23,13 +23,26 @@ import java.util.Random;
 public final class PretrainedWeights {
     private PretrainedWeights() {}
 
-    /** The config and the float32 parameters. */
-    public record Loaded(MaeConfig config, ParamStore params) {}
+    /**
+     * The config and the float32 parameters. {@code hasDecoder} is false for encoder-only weights (the official
+     * {@code mae_pretrain_vit_*.pth}, HuggingFace {@code ViTMAEModel}): their decoder keeps a fresh reference
+     * initialisation, fine for {@code encode()}, meaningless for reconstructions.
+     */
+    public record Loaded(MaeConfig config, ParamStore params, boolean hasDecoder) {
+        /** Fails with a message naming the source if the decoder was not in the weights. */
+        public Loaded requireDecoder(Object source) {
+            if (!hasDecoder) {
+                throw new IllegalArgumentException(source + " holds encoder weights only, but this needs the decoder too (use a full "
+                        + "pretraining checkpoint: a mae4j checkpoint, the official mae_visualize_vit_*.pth, or HuggingFace ViTMAEForPreTraining)");
+            }
+            return this;
+        }
+    }
 
     public static Loaded load(Path source, MaeConfig fallback) throws IOException {
         if (Files.isRegularFile(source) && source.toString().endsWith(".zip")) {
             Checkpoint.Contents c = Checkpoint.load(source);
-            return new Loaded(c.config(), c.params());
+            return new Loaded(c.config(), c.params(), true);
         }
         Path safetensors = null, hfConfig = null;
         if (Files.isDirectory(source)) {
@@ -69,12 +82,25 @@ public final class PretrainedWeights {
         MaeInit.initialize(store, cfg, new Random(0));   // fills the fixed position tables when the file has none
         Map<String, INDArray> cast = new LinkedHashMap<>();
         tensors.forEach((k, v) -> cast.put(k, v.dataType() == DataType.FLOAT ? v : v.castTo(DataType.FLOAT)));
+        // Encoder-only weights: every decoder tensor absent. Anything else missing is an error setAll reports.
+        boolean hasDecoder = store.entries().stream().anyMatch(e -> isDecoder(e.name()) && cast.containsKey(e.name()));
         try {
-            store.setAll(cast, source);
+            if (hasDecoder) {
+                store.setAll(cast, source);
+            } else {
+                Map<String, INDArray> withDecoder = new LinkedHashMap<>(cast);
+                for (ParamStore.Entry e : store.entries()) if (isDecoder(e.name())) withDecoder.put(e.name(), store.param(e.name()).dup());
+                store.setAll(withDecoder, source);
+            }
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage(), e);
         }
-        return new Loaded(cfg, store);
+        return new Loaded(cfg, store, hasDecoder);
+    }
+
+    /** Tensors of the decoder (dropped from encoder-only releases). */
+    public static boolean isDecoder(String key) {
+        return key.equals("mask_token") || key.startsWith("decoder_");
     }
 
     /** Writes a model's tensors with official names (position tables included) so PyTorch can load them. */

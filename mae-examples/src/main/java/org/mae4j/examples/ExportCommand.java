@@ -51,13 +51,17 @@ public final class ExportCommand implements Callable<Integer> {
         meta.put("source", weights.getFileName().toString());
         Map<String, INDArray> official = new LinkedHashMap<>();
         ParamStore store = w.params();
-        for (ParamStore.Entry e : store.entries()) official.put(e.name(), store.param(e.name()));
+        // Encoder-only weights stay encoder-only: their decoder is a random initialisation, not worth exporting.
+        for (ParamStore.Entry e : store.entries()) {
+            if (w.hasDecoder() || !PretrainedWeights.isDecoder(e.name())) official.put(e.name(), store.param(e.name()));
+        }
         if (names == Names.official) {
             if (!out.toString().endsWith(".safetensors")) throw new IllegalArgumentException("--out " + out + ": name the file *.safetensors");
             refuseOverwrite(out);
             Safetensors.write(out, official, meta);
             System.out.println("wrote " + out + " (" + official.size() + " tensors, official MAE names)");
         } else {
+            w.requireDecoder(weights);   // ViTMAEForPreTraining has a decoder
             Path file = out.resolve("model.safetensors"), config = out.resolve("config.json");
             refuseOverwrite(file);
             refuseOverwrite(config);

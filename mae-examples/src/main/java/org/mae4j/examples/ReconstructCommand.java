@@ -72,7 +72,7 @@ public final class ReconstructCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         MaeConfig fallback = preset == null ? null : MaeConfig.preset(preset);
-        PretrainedWeights.Loaded w = PretrainedWeights.load(weights, fallback);
+        PretrainedWeights.Loaded w = PretrainedWeights.load(weights, fallback).requireDecoder(weights);
         MaeConfig cfg = w.config();
         if (maskRatio != null) cfg = cfg.withMaskRatio(maskRatio);
         Augment norm = Augment.mae(cfg.channels());
