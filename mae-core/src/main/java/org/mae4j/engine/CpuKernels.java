@@ -32,7 +32,7 @@ public final class CpuKernels implements Kernels {
     private final ThreadLocal<Object> gemmPacks = new ThreadLocal<>();   // VectorGemm.Packs, typed Object so this class loads without the Vector API
 
     /** One worker per available processor; Vector API loops when the JVM has jdk.incubator.vector. */
-    public CpuKernels() { this(Runtime.getRuntime().availableProcessors(), VectorLoops.available()); }
+    public CpuKernels() { this(Runtime.getRuntime().availableProcessors(), VectorSupport.available()); }
 
     /**
      * @param threads   workers for the Java loops (OpenBLAS keeps its own threads for the products)
@@ -40,7 +40,7 @@ public final class CpuKernels implements Kernels {
      */
     public CpuKernels(int threads, boolean vectorApi) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
-        if (vectorApi && !VectorLoops.available()) {
+        if (vectorApi && !VectorSupport.available()) {
             throw new IllegalStateException("the Vector API is not available: start the JVM with --add-modules jdk.incubator.vector");
         }
         this.threads = threads;

@@ -24,10 +24,6 @@ final class VectorLoops {
     private static final float INV_SQRT2 = 0.70710678118654752f;
     private static final float INV_SQRT_2PI = 0.39894228040143268f;
 
-    static boolean available() {
-        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-    }
-
     private static FloatVector load(ByteBuffer b, int i) { return FloatVector.fromByteBuffer(S, b, 4 * i, NO); }
     private static void store(FloatVector v, ByteBuffer b, int i) { v.intoByteBuffer(b, 4 * i, NO); }
 

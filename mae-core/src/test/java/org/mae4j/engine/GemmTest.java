@@ -43,7 +43,7 @@ class GemmTest {
             }
         }
         INDArray c0 = c.dup();
-        CpuKernels javaPath = new CpuKernels(2, VectorLoops.available());
+        CpuKernels javaPath = new CpuKernels(2, VectorSupport.available());
         javaPath.gemm(a, ta, b, tb, c, alpha, beta);
         check(c, want, m, n, k, "vector path (java gemm: " + javaPath.usesJavaGemm() + ")");
         c.assign(c0);
