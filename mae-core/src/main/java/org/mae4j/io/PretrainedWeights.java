@@ -29,6 +29,11 @@ public final class PretrainedWeights {
      * initialisation, fine for {@code encode()}, meaningless for reconstructions.
      */
     public record Loaded(MaeConfig config, ParamStore params, boolean hasDecoder) {
+        /** A model over these weights on the default kernels for this backend. */
+        public MaskedAutoencoder model() {
+            return new MaskedAutoencoder(config, params, MaskedAutoencoder.defaultKernels(params.dataType()));
+        }
+
         /** Fails with a message naming the source if the decoder was not in the weights. */
         public Loaded requireDecoder(Object source) {
             if (!hasDecoder) {

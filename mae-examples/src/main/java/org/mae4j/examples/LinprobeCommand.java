@@ -10,7 +10,6 @@ import org.mae4j.io.PretrainedWeights;
 import org.mae4j.mae.MaskedAutoencoder;
 import org.mae4j.probe.Features;
 import org.mae4j.probe.LinearProbe;
-import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -74,8 +73,7 @@ public final class LinprobeCommand implements Callable<Integer> {
         if (randomInit) {
             model = MaskedAutoencoder.create(MaeConfig.preset(preset), new Random(seed));
         } else {
-            PretrainedWeights.Loaded w = PretrainedWeights.load(weights, MaeConfig.preset(preset));
-            model = new MaskedAutoencoder(w.config(), w.params(), MaskedAutoencoder.defaultKernels(DataType.FLOAT));
+            model = PretrainedWeights.load(weights, MaeConfig.preset(preset)).model();
         }
         MaeConfig cfg = model.config();
         boolean fmnist = data.equals(Datasets.FASHION_MNIST) || !Files.isDirectory(Path.of(data)) || isIdx(Path.of(data));
