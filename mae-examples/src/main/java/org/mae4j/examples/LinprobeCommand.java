@@ -57,6 +57,8 @@ public final class LinprobeCommand implements Callable<Integer> {
     double weightDecay;
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the head's initialisation and shuffling (and of --random-init).")
     long seed;
+    @picocli.CommandLine.Mixin
+    NormalizationOptions normalization = new NormalizationOptions();
     @Option(names = "--out", defaultValue = "runs/linprobe", description = "Output folder: linprobe.json, linprobe-loss.png.")
     Path out;
 
@@ -81,7 +83,7 @@ public final class LinprobeCommand implements Callable<Integer> {
         if (testSpec == null) throw new IllegalArgumentException("--data " + data + " is an image folder: name its test set with --test-data");
         ImageDataset train = Datasets.open(data, cfg.channels(), cfg.imageSize(), true, limit);
         ImageDataset test = Datasets.open(testSpec, cfg.channels(), cfg.imageSize(), false, limit);
-        Augment norm = Augment.mae(cfg.channels());
+        Augment norm = normalization.apply(Augment.mae(cfg.channels()));
         long t0 = System.nanoTime();
         Features ftrain = extract("train", model, train, norm, p);
         Features ftest = extract("test", model, test, norm, p);

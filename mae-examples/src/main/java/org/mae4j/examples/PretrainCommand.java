@@ -82,6 +82,8 @@ public final class PretrainCommand implements Callable<Integer> {
     Path resume;
     @Option(names = "--max-steps", defaultValue = "0", description = "Stop after this many steps in total (0 = no limit); for smoke tests.")
     long maxSteps;
+    @picocli.CommandLine.Mixin
+    NormalizationOptions normalization = new NormalizationOptions();
     @Option(names = "--viz-images", defaultValue = "8", description = "Images in each epoch's reconstruction picture (0 = none).")
     int vizImages;
 
@@ -118,13 +120,14 @@ public final class PretrainCommand implements Callable<Integer> {
         }
         MaeConfig cfg = model.config();
         ImageDataset dataset = Datasets.open(data, cfg.channels(), cfg.imageSize(), true, limit);
-        Augment augment = Augment.mae(cfg.channels());
+        Augment augment = normalization.apply(Augment.mae(cfg.channels()));
         PretrainLoop.Options options = new PretrainLoop.Options(epochs, batch, accum, blr, minLr,
                 warmupEpochs != null ? warmupEpochs : Math.min(2.0, epochs), hyper, seed, saveEvery, maxSteps);
         Files.createDirectories(out);
         Map<String, String> provenance = new LinkedHashMap<>();
         provenance.put("command", "pretrain");
         provenance.put("data", dataset.toString());
+        provenance.put("normalization", "mean " + java.util.Arrays.toString(augment.mean()) + ", std " + java.util.Arrays.toString(augment.std()));
         PretrainLoop loop = new PretrainLoop(model, optimizer, dataset, augment, options, checkpoint, provenance);
         LOG.info("model {}: {} parameters; data {}; output {}", cfg, model.params().numTrainable(), dataset, out.toAbsolutePath());
 

@@ -60,10 +60,8 @@ public final class ReconstructCommand implements Callable<Integer> {
     long seed;
     @Option(names = "--noise", description = "Noise [N, L] as .npy instead of --seed: the patches with the smallest noise are kept, as in the reference.")
     Path noise;
-    @Option(names = "--mean", split = ",", description = "Normalization mean per channel (default: Fashion-MNIST's for 1 channel, ImageNet's for 3).")
-    float[] mean;
-    @Option(names = "--std", split = ",", description = "Normalization std per channel (default: as --mean).")
-    float[] std;
+    @picocli.CommandLine.Mixin
+    NormalizationOptions normalization = new NormalizationOptions();
     @Option(names = "--out", defaultValue = "reconstruction.png", description = "The PNG to write (replaced if it exists).")
     Path out;
     @Option(names = "--json", description = "Also write the loss and the mask as JSON to this file.")
@@ -75,14 +73,7 @@ public final class ReconstructCommand implements Callable<Integer> {
         PretrainedWeights.Loaded w = PretrainedWeights.load(weights, fallback).requireDecoder(weights);
         MaeConfig cfg = w.config();
         if (maskRatio != null) cfg = cfg.withMaskRatio(maskRatio);
-        Augment norm = Augment.mae(cfg.channels());
-        if (mean != null || std != null) {
-            if (mean == null || std == null) throw new IllegalArgumentException("--mean and --std go together");
-            norm = norm.withNormalization(mean, std);
-        }
-        if (norm.channels() != cfg.channels()) {
-            throw new IllegalArgumentException("--mean/--std give " + norm.channels() + " channels but the model has " + cfg.channels());
-        }
+        Augment norm = normalization.apply(Augment.mae(cfg.channels()));
         Kernels kernels = MaskedAutoencoder.defaultKernels(DataType.FLOAT);
         Visualizer viz;
         String what;
