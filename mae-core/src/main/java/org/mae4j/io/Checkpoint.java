@@ -16,13 +16,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -88,13 +83,8 @@ public final class Checkpoint {
         ObjectNode prov = m.putObject("provenance");
         if (provenance != null) provenance.forEach(prov::put);
 
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        // A fresh name beside the target (so the rename stays on one file system), with the usual file permissions.
-        Path tmp = dir.resolve("." + file.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".tmp");
-        try {
-            try (OutputStream os = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                 ZipOutputStream zip = new ZipOutputStream(os)) {
+        AtomicFiles.write(file, os -> {
+            try (ZipOutputStream zip = new ZipOutputStream(os)) {
                 put(zip, "manifest.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
                 for (ParamStore.Entry e : store.entries()) put(zip, "params/" + e.name() + ".npy", Npy.toBytes(store.param(e.name())));
                 if (optimizer != null) {
@@ -102,15 +92,7 @@ public final class Checkpoint {
                     put(zip, "optimizer/exp_avg_sq.npy", Npy.toBytes(optimizer.secondMoments()));
                 }
             }
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) { ch.force(true); }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     private static void put(ZipOutputStream zip, String name, byte[] bytes) throws IOException {
