@@ -8,8 +8,8 @@ import picocli.CommandLine.Command;
  * method that the tests call with tiny settings.
  */
 @Command(name = "mae", mixinStandardHelpOptions = true, version = "mae4j 0.1.0-SNAPSHOT",
-        description = "Masked Autoencoders on the JVM: pretrain, linear probe, reconstruct, export, benchmark.",
-        subcommands = {PretrainCommand.class, LinprobeCommand.class, ReconstructCommand.class, ExportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        description = "Masked Autoencoders on the JVM: pretrain, linear probe, fine-tune, reconstruct, export, benchmark.",
+        subcommands = {PretrainCommand.class, LinprobeCommand.class, FinetuneCommand.class, ReconstructCommand.class, ExportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Mae implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
