@@ -14,7 +14,8 @@ import java.util.concurrent.RecursiveAction;
 
 /**
  * The CPU fast path (float32 only): matrix products go straight to OpenBLAS's {@code cblas_sgemm} on the
- * arrays' own off-heap memory (no copies, ~1 us per call instead of ~25 us through {@code Nd4j.gemm}), and
+ * arrays' own off-heap memory (no copies, ~1 us per call instead of ~25 us through {@code Nd4j.gemm}) or to
+ * the Java AVX-512 kernel {@link VectorGemm}, whichever is faster on the machine ({@link GemmPath}), and
  * the element-wise, normalisation and attention work is Java loops over the same memory, split over a
  * fork-join pool. Small ND4J ops cost far more in call overhead than they compute at these sizes.
  *
@@ -31,21 +32,41 @@ public final class CpuKernels implements Kernels {
     private final boolean javaGemm;
     private final ThreadLocal<Object> gemmPacks = new ThreadLocal<>();   // VectorGemm.Packs, typed Object so this class loads without the Vector API
 
-    /** One worker per available processor; Vector API loops when the JVM has jdk.incubator.vector. */
+    /** Who computes the matrix products. */
+    public enum GemmPath {
+        /** Whichever of the two was faster on this machine in a short measurement at first use (see {@link GemmChoice}). */
+        AUTO,
+        /** The Java AVX-512 kernel ({@link VectorGemm}); needs the Vector API. */
+        JAVA,
+        /** OpenBLAS's cblas_sgemm. */
+        BLAS
+    }
+
+    /** One worker per available processor; Vector API loops when the JVM has jdk.incubator.vector; gemm path AUTO. */
     public CpuKernels() { this(Runtime.getRuntime().availableProcessors(), VectorSupport.available()); }
+
+    /** As {@link #CpuKernels(int, boolean, GemmPath)} with {@link GemmPath#AUTO}. */
+    public CpuKernels(int threads, boolean vectorApi) { this(threads, vectorApi, GemmPath.AUTO); }
 
     /**
      * @param threads   workers for the Java loops (OpenBLAS keeps its own threads for the products)
      * @param vectorApi use the Vector API loops; needs {@code --add-modules jdk.incubator.vector}
+     * @param gemm      who computes matrix products; AUTO considers the Java kernel only with the Vector API and
+     *                  512-bit vectors
      */
-    public CpuKernels(int threads, boolean vectorApi) {
+    public CpuKernels(int threads, boolean vectorApi, GemmPath gemm) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         if (vectorApi && !VectorSupport.available()) {
             throw new IllegalStateException("the Vector API is not available: start the JVM with --add-modules jdk.incubator.vector");
         }
+        if (gemm == GemmPath.JAVA && !vectorApi) throw new IllegalArgumentException("the Java gemm path needs the Vector API (vectorApi = true)");
         this.threads = threads;
         this.vector = vectorApi;
-        this.javaGemm = vectorApi && VectorGemm.worthIt();
+        this.javaGemm = switch (gemm) {
+            case JAVA -> true;
+            case BLAS -> false;
+            case AUTO -> vectorApi && VectorGemm.worthIt() && GemmChoice.javaIsFaster();
+        };
         this.pool = new ForkJoinPool(threads);
     }
 

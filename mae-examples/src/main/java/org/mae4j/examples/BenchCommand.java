@@ -38,7 +38,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** What one configuration measured. */
     public record Result(String preset, int batch, double trainMedian, double trainMin, double trainMax, double trainOverall,
-                         double encoderMedian, double allocationsPerStep, double gflopPerImage, Map<ProfilingKernels.Op, Double> profile) {}
+                         double encoderMedian, double allocationsPerStep, double gflopPerImage, double trainPeakRssMib,
+                         Map<ProfilingKernels.Op, Double> profile) {}
 
     static final List<Case> DEFAULT_CASES = List.of(new Case("tinyFmnist", 256, 10), new Case("vitTiny32", 128, 10),
             new Case("maeVitBasePatch16", 8, 3));
@@ -57,6 +58,8 @@ public final class BenchCommand implements Callable<Integer> {
     boolean profile;
     @Option(names = "--no-sgemm", description = "Skip the 4096^3 sgemm measurement.")
     boolean noSgemm;
+    @Option(names = "--gemm", defaultValue = "auto", description = "Matrix products: auto (the faster on this machine), java (AVX-512 kernel) or blas (OpenBLAS).")
+    String gemm;
 
     @Override
     public Integer call() throws IOException {
@@ -71,38 +74,48 @@ public final class BenchCommand implements Callable<Integer> {
             cases = List.of(new Case(config, b, steps != null ? steps : 10));
         }
         if (warmup < 0) throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup);
-        run(cases, warmup, !noSgemm, profile, json, System.out);
+        CpuKernels.GemmPath path = switch (gemm) {
+            case "auto" -> CpuKernels.GemmPath.AUTO;
+            case "java" -> CpuKernels.GemmPath.JAVA;
+            case "blas" -> CpuKernels.GemmPath.BLAS;
+            default -> throw new IllegalArgumentException("--gemm must be auto, java or blas, got " + gemm);
+        };
+        run(cases, warmup, !noSgemm, profile, path, json, System.out);
         return 0;
     }
 
     /** Measures the cases and prints a table (and JSON when jsonFile is set). */
-    public static List<Result> run(List<Case> cases, int warmup, boolean sgemm, boolean profile, Path jsonFile, PrintStream out) throws IOException {
+    public static List<Result> run(List<Case> cases, int warmup, boolean sgemm, boolean profile, CpuKernels.GemmPath gemmPath,
+                                   Path jsonFile, PrintStream out) throws IOException {
+        CpuKernels kernels = new CpuKernels(Runtime.getRuntime().availableProcessors(), org.mae4j.engine.VectorSupport.available(), gemmPath);
         out.printf(Locale.ROOT, "# mae4j bench: %s, %d cores, java %s, OMP_WAIT_POLICY=%s, OPENBLAS_CORETYPE=%s%n",
                 Nd4j.getBackend().getClass().getSimpleName(), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"), System.getenv("OMP_WAIT_POLICY"), System.getenv("OPENBLAS_CORETYPE"));
-        double[] gemm = sgemm ? sgemmGflops(new CpuKernels(), 4096, 5) : null;
-        if (gemm != null) out.printf(Locale.ROOT, "# sgemm 4096x4096x4096: best %.1f GFLOP/s, median %.1f GFLOP/s%n", gemm[0], gemm[1]);
+        out.printf(Locale.ROOT, "# matrix products: %s (--gemm %s)%n", kernels.usesJavaGemm() ? "Java AVX-512 kernel" : "OpenBLAS cblas_sgemm",
+                gemmPath.name().toLowerCase(Locale.ROOT));
         List<Result> results = new ArrayList<>();
         for (Case c : cases) {
-            Result r = measure(c, warmup, profile);
+            Result r = measure(c, warmup, profile, kernels);
             results.add(r);
-            out.printf(Locale.ROOT, "%-18s B=%-4d train %7.1f img/s (min %.1f, max %.1f, overall %.1f; %.0f GFLOP/s)  encoder %7.1f img/s  allocs/step %.1f%n",
+            out.printf(Locale.ROOT, "%-18s B=%-4d train %7.1f img/s (min %.1f, max %.1f, overall %.1f; %.0f GFLOP/s)  encoder %7.1f img/s  allocs/step %.1f  peak RSS after training %.0f MiB%n",
                     r.preset(), r.batch(), r.trainMedian(), r.trainMin(), r.trainMax(), r.trainOverall(),
-                    r.trainMedian() * r.gflopPerImage(), r.encoderMedian(), r.allocationsPerStep());
+                    r.trainMedian() * r.gflopPerImage(), r.encoderMedian(), r.allocationsPerStep(), r.trainPeakRssMib());
             if (r.profile() != null) {
                 double total = r.profile().values().stream().mapToDouble(Double::doubleValue).sum();
                 r.profile().forEach((op, s) -> { if (s > 0) out.printf(Locale.ROOT, "    %-14s %8.1f ms/step (%4.1f%%)%n", op, s * 1000, 100 * s / total); });
             }
         }
+        // After the models, so that its 200 MB of operands do not count in the first configuration's training peak.
+        double[] gemm = sgemm ? sgemmGflops(kernels, 4096, 5) : null;
+        if (gemm != null) out.printf(Locale.ROOT, "# sgemm 4096x4096x4096: best %.1f GFLOP/s, median %.1f GFLOP/s%n", gemm[0], gemm[1]);
         long peak = peakRssKb();
-        out.printf(Locale.ROOT, "# peak resident memory: %.0f MiB%n", peak / 1024.0);
+        out.printf(Locale.ROOT, "# peak resident memory of the whole run: %.0f MiB (each configuration's own peak is only exact for the first)%n", peak / 1024.0);
         if (jsonFile != null) writeJson(jsonFile, results, gemm, peak);
         return results;
     }
 
-    static Result measure(Case c, int warmup, boolean profile) {
+    static Result measure(Case c, int warmup, boolean profile, Kernels base) {
         MaeConfig cfg = MaeConfig.preset(c.preset());
-        Kernels base = MaskedAutoencoder.defaultKernels(DataType.FLOAT);
         ProfilingKernels prof = profile ? new ProfilingKernels(base) : null;
         Kernels k = profile ? prof : base;
         MaskedAutoencoder mae = MaskedAutoencoder.create(cfg, DataType.FLOAT, k, new Random(0));
@@ -132,6 +145,7 @@ public final class BenchCommand implements Callable<Integer> {
             breakdown = new java.util.EnumMap<>(ProfilingKernels.Op.class);
             for (var e : prof.seconds().entrySet()) breakdown.put(e.getKey(), e.getValue() / c.steps());
         }
+        double trainPeak = peakRssKb() / 1024.0;   // VmHWM: the process's peak so far, before the encoder runs allocate theirs
         double[] enc = new double[Math.max(3, c.steps())];
         for (int s = 0; s < 2 + enc.length; s++) {
             long t0 = System.nanoTime();
@@ -140,7 +154,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         double total = Arrays.stream(times).sum();
         return new Result(c.preset(), c.batch(), c.batch() / median(times), c.batch() / max(times), c.batch() / min(times),
-                c.batch() * times.length / total, c.batch() / median(enc), allocs, trainGflopPerImage(cfg), breakdown);
+                c.batch() * times.length / total, c.batch() / median(enc), allocs, trainGflopPerImage(cfg), trainPeak, breakdown);
     }
 
     /**
@@ -219,9 +233,9 @@ public final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i < results.size(); i++) {
             Result r = results.get(i);
             j.append(String.format(Locale.ROOT,
-                    "    {\"config\": \"%s\", \"batch\": %d, \"train_images_per_s\": %.2f, \"train_min\": %.2f, \"train_max\": %.2f, \"train_overall\": %.2f, \"encoder_images_per_s\": %.2f, \"allocations_per_step\": %.2f, \"gflop_per_image\": %.4f}%s%n",
+                    "    {\"config\": \"%s\", \"batch\": %d, \"train_images_per_s\": %.2f, \"train_min\": %.2f, \"train_max\": %.2f, \"train_overall\": %.2f, \"encoder_images_per_s\": %.2f, \"allocations_per_step\": %.2f, \"gflop_per_image\": %.4f, \"train_peak_rss_mib\": %.1f}%s%n",
                     r.preset(), r.batch(), r.trainMedian(), r.trainMin(), r.trainMax(), r.trainOverall(), r.encoderMedian(),
-                    r.allocationsPerStep(), r.gflopPerImage(), i + 1 < results.size() ? "," : ""));
+                    r.allocationsPerStep(), r.gflopPerImage(), r.trainPeakRssMib(), i + 1 < results.size() ? "," : ""));
         }
         j.append("  ]\n}\n");
         Path parent = file.toAbsolutePath().getParent();
