@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: PyTorch (../shared/bench/bench_torch.py) and mae4j (./mae bench), back to back in
 # ABBA order on an otherwise idle machine, same environment (OPENBLAS_CORETYPE left as the machine has it).
+# Each process runs under /usr/bin/time, whose "max RSS" line (whole process, KiB) is the memory figure.
 # Usage: bash docs/bench/run_side_by_side.sh OUTDIR [config: tiny-fmnist|vit-tiny-32|vit-base-224]
 set -euo pipefail
 out="${1:?output folder}"; cfg="${2:-tiny-fmnist}"
@@ -13,12 +14,14 @@ case "$cfg" in
   vit-base-224) preset=maeVitBasePatch16; batch=8; steps=3 ;;
   *) echo "unknown config $cfg" >&2; exit 2 ;;
 esac
-torch() { /usr/bin/python3 "$bench/bench_torch.py" --config "$cfg" --steps "$steps" "$@"; }
-ours() { "$root/mae" bench --config "$preset" --batch "$batch" --steps "$steps" --no-sgemm "$@"; }
+timed() { /usr/bin/time -f "max RSS %M KiB, wall %e s" "$@"; }
+torch() { timed /usr/bin/python3 "$bench/bench_torch.py" --config "$cfg" --batch "$batch" --steps "$steps" "$@"; }
+ours() { timed "$root/mae" bench --config "$preset" --batch "$batch" --steps "$steps" --no-sgemm "$@"; }
+"$root/mae" --version > /dev/null   # build first, outside the timings
 torch > "$out/$cfg-torch-1.txt" 2>&1
 ours --json "$out/$cfg-mae4j-1.json" > "$out/$cfg-mae4j-1.txt" 2>&1
 ours --json "$out/$cfg-mae4j-2.json" > "$out/$cfg-mae4j-2.txt" 2>&1
 torch > "$out/$cfg-torch-2.txt" 2>&1
 torch --encoder-only > "$out/$cfg-torch-encoder.txt" 2>&1
-grep -h "RESULT" "$out/$cfg"-torch-*.txt
-grep -h "img/s" "$out/$cfg"-mae4j-*.txt
+grep -h "RESULT\|max RSS" "$out/$cfg"-torch-*.txt
+grep -h "img/s\|max RSS" "$out/$cfg"-mae4j-*.txt
