@@ -185,7 +185,37 @@ final class VectorLoops {
     static void smallMatmul(float[] a, int ao, int ars, int acs, float[] b, int bo, int brs,
                             float[] c, int co, int crs, int m, int k, int n) {
         int nv = n - n % L;
-        for (int i = 0; i < m; i++) {
+        int i = 0;
+        // Four rows at a time over pairs of vectors: 8 independent accumulators keep the FMA units busy, where
+        // one row's 2 accumulators would wait on each FMA's latency (the attention products have k = 32..64).
+        for (; i + 4 <= m; i += 4) {
+            int a0 = ao + i * ars, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
+            int c0 = co + i * crs;
+            int j = 0;
+            for (; j + 2 * L <= nv; j += 2 * L) {
+                FloatVector x00 = FloatVector.zero(S), x01 = x00, x10 = x00, x11 = x00, x20 = x00, x21 = x00, x30 = x00, x31 = x00;
+                for (int kk = 0; kk < k; kk++) {
+                    int bk = bo + kk * brs + j, ak = kk * acs;
+                    FloatVector b0 = FloatVector.fromArray(S, b, bk), b1 = FloatVector.fromArray(S, b, bk + L);
+                    FloatVector v0 = FloatVector.broadcast(S, a[a0 + ak]);
+                    x00 = b0.fma(v0, x00); x01 = b1.fma(v0, x01);
+                    FloatVector v1 = FloatVector.broadcast(S, a[a1 + ak]);
+                    x10 = b0.fma(v1, x10); x11 = b1.fma(v1, x11);
+                    FloatVector v2 = FloatVector.broadcast(S, a[a2 + ak]);
+                    x20 = b0.fma(v2, x20); x21 = b1.fma(v2, x21);
+                    FloatVector v3 = FloatVector.broadcast(S, a[a3 + ak]);
+                    x30 = b0.fma(v3, x30); x31 = b1.fma(v3, x31);
+                }
+                x00.intoArray(c, c0 + j); x01.intoArray(c, c0 + j + L);
+                x10.intoArray(c, c0 + crs + j); x11.intoArray(c, c0 + crs + j + L);
+                x20.intoArray(c, c0 + 2 * crs + j); x21.intoArray(c, c0 + 2 * crs + j + L);
+                x30.intoArray(c, c0 + 3 * crs + j); x31.intoArray(c, c0 + 3 * crs + j + L);
+            }
+            if (j < n) {   // the columns the paired loop left: finish these four rows one at a time
+                for (int r = 0; r < 4; r++) rowTail(a, ao + (i + r) * ars, acs, b, bo, brs, c, co + (i + r) * crs, k, n, nv, j);
+            }
+        }
+        for (; i < m; i++) {
             int ai = ao + i * ars, ci = co + i * crs;
             int j = 0;
             for (; j + 2 * L <= nv; j += 2 * L) {
@@ -211,6 +241,23 @@ final class VectorLoops {
                 for (int kk = 0; kk < k; kk++) acc += a[ai + kk * acs] * b[bo + kk * brs + j];
                 c[ci + j] = acc;
             }
+        }
+    }
+
+    /** Columns [j0, n) of one row of smallMatmul's product: single vectors up to nv, then scalars. */
+    private static void rowTail(float[] a, int ai, int acs, float[] b, int bo, int brs, float[] c, int ci, int k, int n, int nv, int j0) {
+        int j = j0;
+        for (; j < nv; j += L) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int kk = 0; kk < k; kk++) {
+                acc = FloatVector.fromArray(S, b, bo + kk * brs + j).fma(FloatVector.broadcast(S, a[ai + kk * acs]), acc);
+            }
+            acc.intoArray(c, ci + j);
+        }
+        for (; j < n; j++) {
+            float acc = 0;
+            for (int kk = 0; kk < k; kk++) acc += a[ai + kk * acs] * b[bo + kk * brs + j];
+            c[ci + j] = acc;
         }
     }
 
