@@ -211,9 +211,7 @@ final class VectorLoops {
                 x20.intoArray(c, c0 + 2 * crs + j); x21.intoArray(c, c0 + 2 * crs + j + L);
                 x30.intoArray(c, c0 + 3 * crs + j); x31.intoArray(c, c0 + 3 * crs + j + L);
             }
-            if (j < n) {   // the columns the paired loop left: finish these four rows one at a time
-                for (int r = 0; r < 4; r++) rowTail(a, ao + (i + r) * ars, acs, b, bo, brs, c, co + (i + r) * crs, k, n, nv, j);
-            }
+            for (int r = 0; r < 4; r++) rowTail(a, ao + (i + r) * ars, acs, b, bo, brs, c, co + (i + r) * crs, k, n, nv, j);
         }
         for (; i < m; i++) {
             int ai = ao + i * ars, ci = co + i * crs;
@@ -229,18 +227,7 @@ final class VectorLoops {
                 acc0.intoArray(c, ci + j);
                 acc1.intoArray(c, ci + j + L);
             }
-            for (; j < nv; j += L) {
-                FloatVector acc = FloatVector.zero(S);
-                for (int kk = 0; kk < k; kk++) {
-                    acc = FloatVector.fromArray(S, b, bo + kk * brs + j).fma(FloatVector.broadcast(S, a[ai + kk * acs]), acc);
-                }
-                acc.intoArray(c, ci + j);
-            }
-            for (; j < n; j++) {
-                float acc = 0;
-                for (int kk = 0; kk < k; kk++) acc += a[ai + kk * acs] * b[bo + kk * brs + j];
-                c[ci + j] = acc;
-            }
+            rowTail(a, ai, acs, b, bo, brs, c, ci, k, n, nv, j);
         }
     }
 

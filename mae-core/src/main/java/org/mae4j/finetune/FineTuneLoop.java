@@ -87,7 +87,7 @@ public final class FineTuneLoop {
                     long t0 = System.nanoTime();
                     Batch b = loader.next();
                     images.data().setData(b.images());
-                    int[] labels = b.labels().clone();
+                    int[] labels = b.labels();   // not pooled: only the image buffers are recycled
                     b.release();
                     double lr = schedule.lr(step);
                     double loss = model.forward(images, labels, options.smoothing());
@@ -109,10 +109,10 @@ public final class FineTuneLoop {
     public static double accuracy(VitClassifier model, ImageDataset data, Augment normalization, int batch) {
         Augment plain = Augment.none(data.channels()).withNormalization(normalization.mean(), normalization.std());
         int correct = 0;
+        var c = model.config();
         try (BatchLoader loader = new BatchLoader(data, batch, false, plain, 0, 0, 1)) {
             while (loader.hasNext()) {
                 Batch b = loader.next();
-                var c = model.config();
                 INDArray x = Nd4j.create(b.images(), new long[] {b.n(), c.channels(), c.imageSize(), c.imageSize()}, 'c').castTo(model.params().dataType());
                 int[] pred = model.predict(x);
                 for (int i = 0; i < b.n(); i++) if (pred[i] == b.labels()[i]) correct++;

@@ -9,7 +9,6 @@ import org.mae4j.nn.Linear;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.Arrays;
 import java.util.Random;
 
 /**
@@ -148,5 +147,5 @@ public final class VitClassifier {
     public ParamStore params() { return store; }
     public Kernels kernels() { return k; }
 
-    @Override public String toString() { return "VitClassifier[" + cfg.encoder() + ", " + classes + " classes, " + Arrays.toString(new long[] {store.numTrainable()}) + " params]"; }
+    @Override public String toString() { return "VitClassifier[" + cfg.encoder() + ", " + classes + " classes, " + store.numTrainable() + " parameters]"; }
 }

@@ -66,11 +66,6 @@ public final class PretrainLoop {
             if (maxSteps < 0) throw new IllegalArgumentException("max steps must be >= 0, got " + maxSteps);
         }
 
-        /** The reference defaults: blr 1.5e-4, min lr 0, AdamW (0.9, 0.95), weight decay 0.05. */
-        public static Options defaults(int epochs, int batchSize) {
-            return new Options(epochs, batchSize, 1, 1.5e-4, 0, Math.min(2, epochs), AdamW.Hyper.mae(), 0, 1, 0);
-        }
-
         public int effectiveBatch() { return batchSize * accumSteps; }
 
         /** The one place where the absolute learning rate is derived. */
@@ -97,7 +92,6 @@ public final class PretrainLoop {
     private final Path checkpoint;
     private final Map<String, String> provenance;
     private final INDArray images;
-    private final float[] staged;
     private final int stepsPerEpoch;
     private final CosineSchedule schedule;
 
@@ -129,11 +123,9 @@ public final class PretrainLoop {
         long warmup = Math.round(options.warmupEpochs() * stepsPerEpoch);
         this.schedule = new CosineSchedule(options.absoluteLr(), Math.min(options.minLr(), options.absoluteLr()), warmup, total);
         this.images = Nd4j.create(model.params().dataType(), options.batchSize(), c.channels(), c.imageSize(), c.imageSize());
-        this.staged = new float[(int) images.length()];
     }
 
     public int stepsPerEpoch() { return stepsPerEpoch; }
-    public CosineSchedule schedule() { return schedule; }
 
     /**
      * Trains from {@code start} (a fresh state or one loaded from a checkpoint) to the end of the run, or to
@@ -157,9 +149,10 @@ public final class PretrainLoop {
             }
             double lossSum = 0;
             int lossCount = 0;
+            boolean stop = false;
             try (BatchLoader loader = new BatchLoader(dataset, options.batchSize(), true, augment, options.seed(), epoch, epoch + 1)) {
                 for (int skip = 0; skip < done * options.accumSteps(); skip++) loader.next().release();
-                for (int s = done; s < stepsPerEpoch; s++) {
+                for (int s = done; s < stepsPerEpoch && !stop; s++) {
                     long t0 = System.nanoTime();
                     double lr = schedule.lr(state.step());
                     store.zeroGrad();
@@ -183,21 +176,22 @@ public final class PretrainLoop {
                     lossCount++;
                     double seconds = (System.nanoTime() - t0) / 1e9;
                     l.onStep(new StepReport(epoch, state.step(), s + 1, stepsPerEpoch, stepLoss, lr, options.effectiveBatch() / seconds));
-                    if (options.maxSteps() > 0 && state.step() >= options.maxSteps()) {
-                        Path saved = save(state);
-                        LOG.info("stopping at --max-steps {} (epoch {}, step {} of {}){}", options.maxSteps(), epoch + 1, s + 1,
-                                stepsPerEpoch, saved == null ? "" : ", checkpoint " + saved);
-                        if (s + 1 < stepsPerEpoch) return state;
-                        state = new TrainingState(epoch + 1, state.step(), state.microStep(), state.seed());
-                        l.onEpochEnd(epoch, lossSum / lossCount, state, saved);
-                        return state;
-                    }
+                    stop = options.maxSteps() > 0 && state.step() >= options.maxSteps();
                 }
             }
+            if (stop && state.step() - (long) epoch * stepsPerEpoch < stepsPerEpoch) {   // stopped mid-epoch
+                Path saved = save(state);
+                LOG.info("stopping at --max-steps {} in epoch {}{}", options.maxSteps(), epoch + 1, saved == null ? "" : ", checkpoint " + saved);
+                return state;
+            }
             state = new TrainingState(epoch + 1, state.step(), state.microStep(), state.seed());
-            boolean last = state.epoch() == options.epochs();
+            boolean last = stop || state.epoch() == options.epochs();
             Path saved = (last || state.epoch() % options.saveEveryEpochs() == 0) ? save(state) : null;
             l.onEpochEnd(epoch, lossCount == 0 ? Double.NaN : lossSum / lossCount, state, saved);
+            if (stop) {
+                LOG.info("stopping at --max-steps {} at the end of epoch {}", options.maxSteps(), epoch + 1);
+                return state;
+            }
         }
         return state;
     }
@@ -211,7 +205,7 @@ public final class PretrainLoop {
     }
 
     /** The generator of micro-step t's masks: a pure function of (seed, t), so resumed runs mask alike. */
-    public static Random maskRandom(long seed, long microStep) {
+    static Random maskRandom(long seed, long microStep) {
         return new Random(mix(seed * 0x9E3779B97F4A7C15L + microStep));
     }
 

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.mae4j.config.MaeConfig;
 import org.mae4j.data.Augment;
 import org.mae4j.data.ImageDataset;
+import org.mae4j.engine.FiniteDifferences;
 import org.mae4j.engine.Nd4jKernels;
 import org.mae4j.engine.ParamStore;
 import org.mae4j.mae.MaskedAutoencoder;
@@ -36,26 +37,11 @@ class VitClassifierTest {
         store.zeroGrad();
         m.backward();
         INDArray analytic = store.flatGrads().dup();
-        double h = 1e-6, worst = 0;
-        String at = "";
-        INDArray flat = store.flatParams();
-        for (ParamStore.Entry e : store.entries()) {
-            for (int probe = 0; probe < 3; probe++) {
-                long i = e.offset() + (long) (rng.nextDouble() * e.length());
-                double orig = flat.getDouble(i);
-                flat.putScalar(i, orig + h);
-                double up = m.forward(images, labels, 0.1);
-                flat.putScalar(i, orig - h);
-                double down = m.forward(images, labels, 0.1);
-                flat.putScalar(i, orig);
-                double fd = (up - down) / (2 * h), an = analytic.getDouble(i);
-                if (!e.trainable()) { assertEquals(0, an, e.name() + " is frozen"); continue; }
-                // The floor keeps FD round-off (~1e-9 with h = 1e-6) on exactly-zero gradients, such as the key
-                // biases' (softmax ignores a constant added to every key), from counting as error.
-                double err = Math.abs(fd - an) / Math.max(1e-3, Math.abs(fd) + Math.abs(an));
-                if (err > worst) { worst = err; at = e.name() + "[" + (i - e.offset()) + "] analytic " + an + " numeric " + fd; }
-            }
-        }
+        // The floor 1e-3 keeps FD round-off (~1e-9 with h = 1e-6) on exactly-zero gradients, such as the key
+        // biases' (softmax ignores a constant added to every key), from counting as error.
+        FiniteDifferences.Result r = FiniteDifferences.check(store, analytic, () -> m.forward(images, labels, 0.1), 3, 1e-3, rng);
+        double worst = r.worst();
+        String at = r.at();
         assertTrue(worst < 1e-5, "worst relative error " + worst + " at " + at);
     }
 

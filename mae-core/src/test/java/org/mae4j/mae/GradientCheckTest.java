@@ -2,6 +2,7 @@ package org.mae4j.mae;
 
 import org.junit.jupiter.api.Test;
 import org.mae4j.config.MaeConfig;
+import org.mae4j.engine.FiniteDifferences;
 import org.mae4j.engine.Nd4jKernels;
 import org.mae4j.engine.ParamStore;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -43,27 +44,9 @@ class GradientCheckTest {
         mae.backward();
         INDArray analytic = store.flatGrads().dup();
 
-        double h = 1e-6, worst = 0;
-        String worstAt = "";
-        INDArray flat = store.flatParams();
-        for (ParamStore.Entry e : store.entries()) {
-            for (int probe = 0; probe < 4; probe++) {
-                long i = e.offset() + (long) (rng.nextDouble() * e.length());
-                double orig = flat.getDouble(i);
-                flat.putScalar(i, orig + h);
-                double up = mae.forward(images, mask).loss();
-                flat.putScalar(i, orig - h);
-                double down = mae.forward(images, mask).loss();
-                flat.putScalar(i, orig);
-                double fd = (up - down) / (2 * h), an = analytic.getDouble(i);
-                if (!e.trainable()) {
-                    assertTrue(an == 0, e.name() + " is frozen but got gradient " + an);
-                    continue;
-                }
-                double err = Math.abs(fd - an) / Math.max(1e-4, Math.abs(fd) + Math.abs(an));
-                if (err > worst) { worst = err; worstAt = e.name() + "[" + (i - e.offset()) + "] analytic " + an + " numeric " + fd; }
-            }
-        }
+        FiniteDifferences.Result r = FiniteDifferences.check(store, analytic, () -> mae.forward(images, mask).loss(), 4, 1e-4, rng);
+        double worst = r.worst();
+        String worstAt = r.at();
         System.out.printf("gradient check (%s): worst relative error %.2e at %s%n", cfg.normPixLoss() ? "norm-pix" : "plain", worst, worstAt);
         assertTrue(worst < 1e-5, "worst relative error " + worst + " at " + worstAt);
     }

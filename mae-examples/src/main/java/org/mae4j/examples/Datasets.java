@@ -31,8 +31,7 @@ final class Datasets {
                 throw new IllegalArgumentException("--data " + spec + ": neither '" + FASHION_MNIST + "', '" + FASHION_MNIST_TEST
                         + "' nor an existing directory");
             }
-            boolean idx = Files.exists(dir.resolve("train-images-idx3-ubyte.gz")) || Files.exists(dir.resolve("train-images-idx3-ubyte"));
-            d = idx ? FashionMnist.fromDirectory(dir, train) : ImageFolder.open(dir, channels, imageSize);
+            d = isIdx(dir) ? FashionMnist.fromDirectory(dir, train) : ImageFolder.open(dir, channels, imageSize);
         }
         if (d.channels() != channels || d.imageSize() != imageSize) {
             throw new IllegalArgumentException("--data " + spec + " has " + d.channels() + "-channel " + d.imageSize() + "px images but the model needs "
@@ -40,5 +39,21 @@ final class Datasets {
         }
         if (limit < 0) throw new IllegalArgumentException("--limit must be >= 0, got " + limit);
         return limit > 0 && limit < d.size() ? new Subset(d, limit) : d;
+    }
+
+    /**
+     * The test set for --data and --test-data: --test-data when given, else the test split of --data when it
+     * has one (the embedded Fashion-MNIST, a folder of idx files); an image folder has none.
+     */
+    static String testSpec(String data, String testData) {
+        if (testData != null) return testData;
+        Path dir = Path.of(data);
+        if (data.equals(FASHION_MNIST) || data.equals(FASHION_MNIST_TEST) || !Files.isDirectory(dir) || isIdx(dir)) return data;
+        throw new IllegalArgumentException("--data " + data + " is an image folder: name its test set with --test-data");
+    }
+
+    /** A folder laid out like the Fashion-MNIST/MNIST download. */
+    private static boolean isIdx(Path dir) {
+        return Files.exists(dir.resolve("train-images-idx3-ubyte.gz")) || Files.exists(dir.resolve("train-images-idx3-ubyte"));
     }
 }

@@ -38,19 +38,8 @@ import java.util.concurrent.Callable;
 public final class FinetuneCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Option(names = "--weights", description = "Pretrained weights (checkpoint .zip, .safetensors, HuggingFace folder, .npy folder); encoder-only is fine.")
-    Path weights;
-    @Option(names = "--random-init", description = "Start from a freshly initialised encoder of --preset (the baseline).")
-    boolean randomInit;
-    @Option(names = "--preset", defaultValue = "tinyFmnist", description = "Model config for --random-init and for weights that carry none.",
-            completionCandidates = PretrainCommand.Presets.class)
-    String preset;
-    @Option(names = "--data", defaultValue = Datasets.FASHION_MNIST, description = "Labeled training data, as for pretrain --data.")
-    String data;
-    @Option(names = "--test-data", description = "Labeled test data (default: the test split of --data for Fashion-MNIST; required for image folders).")
-    String testData;
-    @Option(names = "--limit", defaultValue = "0", description = "Use only the first N training and N test images (0 = all).")
-    int limit;
+    @picocli.CommandLine.Mixin
+    EncoderAndData inputs = new EncoderAndData();
     @Option(names = "--epochs", defaultValue = "5", description = "Epochs.")
     int epochs;
     @Option(names = "--batch", defaultValue = "128", description = "Images per step.")
@@ -72,30 +61,18 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if ((weights == null) == !randomInit) throw new IllegalArgumentException("give exactly one of --weights and --random-init");
         Path result = out.resolve("classifier.safetensors");
         if (Files.exists(result)) throw new IllegalArgumentException(result + " already exists: choose another --out (nothing was overwritten)");
-        MaeConfig cfg;
-        ParamStore mae;
-        if (randomInit) {
-            cfg = MaeConfig.preset(preset);
-            mae = MaskedAutoencoder.create(cfg, new Random(seed)).params();
-        } else {
-            PretrainedWeights.Loaded w = PretrainedWeights.load(weights, MaeConfig.preset(preset));
-            cfg = w.config();
-            mae = w.params();
-        }
-        boolean fmnist = data.equals(Datasets.FASHION_MNIST) || !Files.isDirectory(Path.of(data));
-        String testSpec = testData != null ? testData : fmnist ? data : null;
-        if (testSpec == null) throw new IllegalArgumentException("--data " + data + " is a folder: name its test set with --test-data");
-        ImageDataset train = Datasets.open(data, cfg.channels(), cfg.imageSize(), true, limit);
-        ImageDataset test = Datasets.open(testSpec, cfg.channels(), cfg.imageSize(), false, limit);
+        PretrainedWeights.Loaded w = inputs.encoder(seed);
+        MaeConfig cfg = w.config();
+        ParamStore mae = w.params();
+        ImageDataset train = inputs.train(cfg), test = inputs.test(cfg);
         int classes = Math.max(train.classNames().size(), 2);
         VitClassifier model = VitClassifier.fromEncoder(cfg, mae, classes, MaskedAutoencoder.defaultKernels(mae.dataType()), new Random(seed));
         Augment augment = normalization.apply(Augment.mae(cfg.channels()));
         FineTuneLoop.Options opts = new FineTuneLoop.Options(epochs, batch, blr, Math.min(warmupEpochs, epochs), smoothing,
                 AdamW.Hyper.mae().withWeightDecay(weightDecay), seed);
-        String source = randomInit ? "random init (" + preset + ", seed " + seed + ")" : weights.toString();
+        String source = inputs.describe(seed);
         System.out.printf(Locale.ROOT, "fine-tuning %s: %d classes, %d train / %d test images, lr %.3g%n", source, classes, train.size(), test.size(),
                 blr * batch / 256);
         List<double[]> curve = new ArrayList<>();

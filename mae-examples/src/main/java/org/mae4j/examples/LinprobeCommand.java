@@ -6,7 +6,6 @@ import org.mae4j.config.MaeConfig;
 import org.mae4j.data.Augment;
 import org.mae4j.data.ImageDataset;
 import org.mae4j.examples.viz.LossCurve;
-import org.mae4j.io.PretrainedWeights;
 import org.mae4j.mae.MaskedAutoencoder;
 import org.mae4j.probe.Features;
 import org.mae4j.probe.LinearProbe;
@@ -19,7 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 import java.util.concurrent.Callable;
 
 /**
@@ -32,19 +30,8 @@ import java.util.concurrent.Callable;
 public final class LinprobeCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Option(names = "--weights", description = "Pretrained weights (checkpoint .zip, .safetensors, HuggingFace folder, .npy folder); encoder-only is fine.")
-    Path weights;
-    @Option(names = "--random-init", description = "Probe a freshly initialised encoder of --preset instead (the baseline).")
-    boolean randomInit;
-    @Option(names = "--preset", defaultValue = "tinyFmnist", description = "Model config for --random-init and for weights that carry none.",
-            completionCandidates = PretrainCommand.Presets.class)
-    String preset;
-    @Option(names = "--data", defaultValue = Datasets.FASHION_MNIST, description = "Labeled training data, as for pretrain --data.")
-    String data;
-    @Option(names = "--test-data", description = "Labeled test data (default: the test split of --data for Fashion-MNIST; required for image folders).")
-    String testData;
-    @Option(names = "--limit", defaultValue = "0", description = "Use only the first N training and N test images (0 = all).")
-    int limit;
+    @picocli.CommandLine.Mixin
+    EncoderAndData inputs = new EncoderAndData();
     @Option(names = "--pool", defaultValue = "cls", description = "Feature per image: cls (the reference's) or mean (of the patch tokens).")
     String pool;
     @Option(names = "--epochs", defaultValue = "30", description = "Epochs of the linear head.")
@@ -64,25 +51,15 @@ public final class LinprobeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if ((weights == null) == !randomInit) throw new IllegalArgumentException("give exactly one of --weights and --random-init");
         Features.Pool p = switch (pool) {
             case "cls" -> Features.Pool.CLS;
             case "mean" -> Features.Pool.MEAN;
             default -> throw new IllegalArgumentException("--pool must be cls or mean, got " + pool);
         };
         LinearProbe.Options opts = new LinearProbe.Options(epochs, batch, lr, weightDecay, seed);
-        MaskedAutoencoder model;
-        if (randomInit) {
-            model = MaskedAutoencoder.create(MaeConfig.preset(preset), new Random(seed));
-        } else {
-            model = PretrainedWeights.load(weights, MaeConfig.preset(preset)).model();
-        }
+        MaskedAutoencoder model = inputs.encoder(seed).model();
         MaeConfig cfg = model.config();
-        boolean fmnist = data.equals(Datasets.FASHION_MNIST) || !Files.isDirectory(Path.of(data)) || isIdx(Path.of(data));
-        String testSpec = testData != null ? testData : fmnist ? data : null;
-        if (testSpec == null) throw new IllegalArgumentException("--data " + data + " is an image folder: name its test set with --test-data");
-        ImageDataset train = Datasets.open(data, cfg.channels(), cfg.imageSize(), true, limit);
-        ImageDataset test = Datasets.open(testSpec, cfg.channels(), cfg.imageSize(), false, limit);
+        ImageDataset train = inputs.train(cfg), test = inputs.test(cfg);
         Augment norm = normalization.apply(Augment.mae(cfg.channels()));
         long t0 = System.nanoTime();
         Features ftrain = extract("train", model, train, norm, p);
@@ -99,7 +76,7 @@ public final class LinprobeCommand implements Callable<Integer> {
         });
         double trainSeconds = (System.nanoTime() - t1) / 1e9;
         double trainAcc = probe.accuracy(ftrain), testAcc = probe.accuracy(ftest);
-        String source = randomInit ? "random init (" + preset + ", seed " + seed + ")" : weights.toString();
+        String source = inputs.describe(seed);
         System.out.printf(Locale.ROOT, "linear probe of %s, %s features: train accuracy %.2f%%, test accuracy %.2f%% (%d train, %d test images; "
                 + "features %.0f s, head %.1f s)%n", source, pool, 100 * trainAcc, 100 * testAcc, train.size(), test.size(), extractSeconds, trainSeconds);
 
@@ -128,9 +105,5 @@ public final class LinprobeCommand implements Callable<Integer> {
         return Features.extract(model, d, norm, p, batch, done -> {
             if (done % step < batch || done == d.size()) System.out.printf(Locale.ROOT, "%s features: %d/%d%n", what, done, d.size());
         });
-    }
-
-    private static boolean isIdx(Path dir) {
-        return Files.exists(dir.resolve("train-images-idx3-ubyte.gz")) || Files.exists(dir.resolve("train-images-idx3-ubyte"));
     }
 }

@@ -1,0 +1,52 @@
+package org.mae4j.examples;
+
+import org.mae4j.config.MaeConfig;
+import org.mae4j.data.ImageDataset;
+import org.mae4j.io.PretrainedWeights;
+import org.mae4j.mae.MaskedAutoencoder;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Random;
+
+/**
+ * What linprobe and finetune both start from (a picocli mixin): an encoder (trained weights, or a fresh one for
+ * the baseline) and a labeled training and test set.
+ */
+final class EncoderAndData {
+    @Option(names = "--weights", description = "Pretrained weights (checkpoint .zip, .safetensors, HuggingFace folder, .npy folder); encoder-only is fine.")
+    Path weights;
+    @Option(names = "--random-init", description = "Use a freshly initialised encoder of --preset instead (the baseline).")
+    boolean randomInit;
+    @Option(names = "--preset", defaultValue = "tinyFmnist", description = "Model config for --random-init and for weights that carry none.",
+            completionCandidates = PretrainCommand.Presets.class)
+    String preset;
+    @Option(names = "--data", defaultValue = Datasets.FASHION_MNIST, description = "Labeled training data, as for pretrain --data.")
+    String data;
+    @Option(names = "--test-data", description = "Labeled test data (default: the test split of --data for Fashion-MNIST; required for image folders).")
+    String testData;
+    @Option(names = "--limit", defaultValue = "0", description = "Use only the first N training and N test images (0 = all).")
+    int limit;
+
+    /** The encoder's config and MAE parameters; --random-init draws them from seed. */
+    PretrainedWeights.Loaded encoder(long seed) throws IOException {
+        if ((weights == null) == !randomInit) throw new IllegalArgumentException("give exactly one of --weights and --random-init");
+        if (!randomInit) return PretrainedWeights.load(weights, MaeConfig.preset(preset));
+        MaeConfig cfg = MaeConfig.preset(preset);
+        return new PretrainedWeights.Loaded(cfg, MaskedAutoencoder.create(cfg, new Random(seed)).params(), true);
+    }
+
+    /** For reports: the weights file, or the baseline's preset and seed. */
+    String describe(long seed) {
+        return randomInit ? "random init (" + preset + ", seed " + seed + ")" : weights.toString();
+    }
+
+    ImageDataset train(MaeConfig cfg) throws IOException {
+        return Datasets.open(data, cfg.channels(), cfg.imageSize(), true, limit);
+    }
+
+    ImageDataset test(MaeConfig cfg) throws IOException {
+        return Datasets.open(Datasets.testSpec(data, testData), cfg.channels(), cfg.imageSize(), false, limit);
+    }
+}
