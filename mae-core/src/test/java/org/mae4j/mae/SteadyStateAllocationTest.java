@@ -22,12 +22,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SteadyStateAllocationTest {
 
     static long settledCount() throws InterruptedException {
-        long last = -1, now = Pointer.totalCount();
-        for (int i = 0; i < 30 && now != last; i++) {
+        // Settled = three readings in a row unchanged across a GC (one unchanged pair can come before the
+        // deallocator thread has caught up).
+        long now = Pointer.totalCount();
+        for (int i = 0, stable = 0; i < 60 && stable < 3; i++) {
             System.gc();
             Thread.sleep(30);
-            last = now;
-            now = Pointer.totalCount();
+            long next = Pointer.totalCount();
+            stable = next == now ? stable + 1 : 0;
+            now = next;
         }
         return now;
     }
@@ -48,8 +51,15 @@ class SteadyStateAllocationTest {
         INDArray probe = Nd4j.create(DataType.FLOAT, 10);            // the counter must see an allocation ...
         assertTrue(Pointer.totalCount() > before, "the allocation counter works");
         probe.close();
-        before = settledCount();
-        for (int i = 0; i < 3; i++) step.run();
-        assertEquals(0, Pointer.totalCount() - before, "native allocations in 3 warm training steps");
+        // A negative count means frees of older garbage (e.g. CpuKernels' start-up gemm measurement) landed in the
+        // window after the settling, which could also hide an allocation: measure that window again.
+        long delta = 0;
+        for (int attempt = 0; attempt < 5; attempt++) {
+            before = settledCount();
+            for (int i = 0; i < 3; i++) step.run();
+            delta = Pointer.totalCount() - before;
+            if (delta >= 0) break;
+        }
+        assertEquals(0, delta, "native allocations in 3 warm training steps");
     }
 }

@@ -163,12 +163,14 @@ public final class BenchCommand implements Callable<Integer> {
      * one counts the arrays allocated in between.
      */
     static long settledPointerCount() {
-        long last = -1, now = Pointer.totalCount();
-        for (int i = 0; i < 20 && now != last; i++) {
+        // Three readings in a row unchanged across a GC: one unchanged pair can come before the deallocator has caught up.
+        long now = Pointer.totalCount();
+        for (int i = 0, stable = 0; i < 60 && stable < 3; i++) {
             System.gc();
-            try { Thread.sleep(50); } catch (InterruptedException e) { Thread.currentThread().interrupt(); break; }
-            last = now;
-            now = Pointer.totalCount();
+            try { Thread.sleep(30); } catch (InterruptedException e) { Thread.currentThread().interrupt(); break; }
+            long next = Pointer.totalCount();
+            stable = next == now ? stable + 1 : 0;
+            now = next;
         }
         return now;
     }

@@ -31,7 +31,9 @@ class BenchCommandTest {
             assertEquals("micro", c.get("config").asText());
             assertEquals(4, c.get("batch").asInt());
             assertTrue(c.get("encoder_images_per_s").asDouble() > 0, c.toString());
-            assertEquals(0.0, c.get("allocations_per_step").asDouble(), "a warm step must not allocate: " + c);
+            // At most 0: late frees of other tests' garbage can make the count negative in a shared test JVM;
+            // the exact zero is SteadyStateAllocationTest's to check.
+            assertTrue(c.get("allocations_per_step").asDouble() <= 0.0, "a warm step must not allocate: " + c);
             assertTrue(c.get("train_peak_rss_mib").asDouble() > 0, c.toString());
         }
     }
