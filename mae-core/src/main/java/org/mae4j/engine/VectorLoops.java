@@ -12,8 +12,9 @@ import java.nio.ByteOrder;
  * that module is present ({@code --add-modules jdk.incubator.vector}); CpuKernels falls back to plain loops
  * otherwise. Element i of a buffer sits at byte 4*i, native order.
  *
- * <p>On Java 17, lanewise EXP is fast (an intrinsic), while {@code max/min} with a scalar and the F2I
- * conversion are not intrinsified (10x slower): the loops here avoid both.
+ * <p>On Java 17, {@code max/min} with a scalar and the F2I conversion are not intrinsified (10x slower), and
+ * lanewise EXP, though an intrinsic, is a stub call that spills the live vector registers: the loops here
+ * avoid all three (see the exp in {@link #biasGelu}).
  */
 final class VectorLoops {
     private VectorLoops() {}
@@ -34,53 +35,132 @@ final class VectorLoops {
     // always inlined by C2, and a vector that escapes a call is boxed (10x slower).
     static final float P = 0.3275911f, A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f, A5 = 1.061405429f;
 
+    // exp(-v^2/2) for the GELU loops: see expHalfSquare.
+    private static final float CLAMP = 6f;
+    private static final float[] EXP_TAYLOR = {0.32465246735834974f, 0.32465246735834974f, 0.16232623367917487f, 0.054108744559724954f, 0.013527186139931239f, 0.0027054372279862477f, 0.00045090620466437464f, 6.441517209491067e-05f, 8.051896511863834e-06f, 8.946551679848703e-07f, 8.946551679848703e-08f, 8.133228799862457e-09f};   // exp(-9/8) / k!
+
+    /** Elements per pass of the GELU loops when there is no bias row to follow (a few KB: both passes hit L1). */
+    private static final int GELU_BLOCK = 1024;
+
     /**
-     * out[i] = gelu(v) with v = x[i] + bias[i % f] (bias may be null) for i in [from, to), whole rows of f;
-     * with keepDerivative x[i] is overwritten by gelu'(v) = Phi(v) + v phi(v).
+     * out[i] = gelu(v) with v = x[i] + bias[i % f] for i in [from, to), whole rows of f (bias null: v = x[i],
+     * any range); with keepDerivative x[i] is overwritten by gelu'(v) = Phi(v) + v phi(v).
+     *
+     * <p>Two passes per row, exp first (into a small heap scratch) and the rest second, because C2 compiles
+     * each Vector API operation through a deep tree of inlined methods: a loop of ~45 operations exceeded
+     * its node budget (LiveNodeCountInliningCutoff), and whichever operations were left as calls boxed their
+     * vectors. Which ones depended on compilation timing, so GELU took 25 or 230 ms per step at random from
+     * one JVM to the next; with at most ~25 operations per method it compiles fully every time.
      */
     static void biasGelu(ByteBuffer x, float[] bias, int f, ByteBuffer out, boolean keepDerivative, int from, int to) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        for (int r = from; r < to; r += f) {
-            int j = 0;
-            for (; j <= f - L; j += L) {
-                FloatVector v = load(x, r + j);
-                if (bias != null) v = v.add(FloatVector.fromArray(S, bias, j));
-                FloatVector z = v.abs().mul(INV_SQRT2);
-                FloatVector t = one.div(z.mul(P).add(one));
-                FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
-                FloatVector e = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP);
-                FloatVector erfAbs = one.sub(poly.mul(e));
-                // erf is odd: |erf| from the formula, the sign of v
-                FloatVector cdf = erfAbs.blend(erfAbs.neg(), v.compare(VectorOperators.LT, 0f)).add(one).mul(0.5f);
-                store(v.mul(cdf), out, r + j);
-                if (keepDerivative) store(v.mul(e.mul(INV_SQRT_2PI)).add(cdf), x, r + j);
-            }
-            for (; j < f; j++) {
-                double v = x.getFloat(4 * (r + j)) + (bias == null ? 0 : bias[j]);
-                double cdf = 0.5 * (1 + Erf.erf(v * INV_SQRT2));
-                out.putFloat(4 * (r + j), (float) (v * cdf));
-                if (keepDerivative) x.putFloat(4 * (r + j), (float) (cdf + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v)));
-            }
+        int block = bias == null ? GELU_BLOCK : f;
+        float[] e = new float[block];
+        for (int r = from; r < to; r += block) {
+            int len = Math.min(block, to - r);
+            expHalfSquare(x, bias, r, len, e);
+            int done = geluFromExp(x, bias, r, len, e, out, keepDerivative);
+            if (done < len) biasGeluTail(x, bias, out, keepDerivative, r, done, len);
         }
     }
 
-    /** dx[i] = dout[i] * gelu'(x[i]) for i in [from, to); gelu'(x) = Phi(x) + x phi(x). */
+    /** dx[i] = dout[i] * gelu'(x[i]) for i in [from, to); gelu'(x) = Phi(x) + x phi(x). Two passes as in biasGelu. */
     static void geluBackward(ByteBuffer x, ByteBuffer dout, ByteBuffer dx, int from, int to) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        int i = from;
-        for (; i <= to - L; i += L) {
-            FloatVector v = load(x, i);
-            FloatVector z = v.abs().mul(INV_SQRT2);
-            FloatVector t = one.div(z.mul(P).add(one));
-            FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
-            FloatVector e = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP);
-            FloatVector erfAbs = one.sub(poly.mul(e));
-            FloatVector erf = erfAbs.blend(erfAbs.neg(), v.compare(VectorOperators.LT, 0f));
-            FloatVector cdf = erf.add(one).mul(0.5f);
-            FloatVector pdf = e.mul(INV_SQRT_2PI);
-            store(load(dout, i).mul(v.fma(pdf, cdf)), dx, i);
+        float[] e = new float[GELU_BLOCK];
+        for (int r = from; r < to; r += GELU_BLOCK) {
+            int len = Math.min(GELU_BLOCK, to - r);
+            expHalfSquare(x, null, r, len, e);
+            int done = geluDerivativeFromExp(x, r, len, e, dout, dx);
+            if (done < len) geluBackwardTail(x, dout, dx, r + done, r + len);
         }
-        for (; i < to; i++) {
+    }
+
+    /**
+     * e[j] = exp(-vc^2/2), vc = v clamped to [-6, 6], v = x[r+j] (+ bias[j]), for the whole vectors of [0, len).
+     *
+     * <p>Not lanewise(EXP): on Java 17 that is a call into an SVML stub around which C2 spills every live
+     * vector register (the GELU loop ran at 2.5 ns per element with it, ~1 without, one thread). Nor bit
+     * tricks or masks: reinterpretAsInts and compare/blend also compiled to boxing calls in some runs. Beyond
+     * |v| = 6, Phi is 0 or 1 and v phi(v) < 4e-8 in float, hence the clamp. exp(-vc^2/2) = exp(d - 9/8)^8 with
+     * d = 9/8 - vc^2/16 in [0, 9/8], exp(d - 9/8) by its Taylor series to degree 11 (truncation < 1e-8).
+     */
+    private static void expHalfSquare(ByteBuffer x, float[] bias, int r, int len, float[] e) {
+        FloatVector hi = FloatVector.broadcast(S, CLAMP), lo = FloatVector.broadcast(S, -CLAMP);
+        FloatVector minus16th = FloatVector.broadcast(S, -1f / 16), nineEighths = FloatVector.broadcast(S, 1.125f);
+        FloatVector k0 = FloatVector.broadcast(S, EXP_TAYLOR[0]), k1 = FloatVector.broadcast(S, EXP_TAYLOR[1]), k2 = FloatVector.broadcast(S, EXP_TAYLOR[2]);
+        FloatVector k3 = FloatVector.broadcast(S, EXP_TAYLOR[3]), k4 = FloatVector.broadcast(S, EXP_TAYLOR[4]), k5 = FloatVector.broadcast(S, EXP_TAYLOR[5]);
+        FloatVector k6 = FloatVector.broadcast(S, EXP_TAYLOR[6]), k7 = FloatVector.broadcast(S, EXP_TAYLOR[7]), k8 = FloatVector.broadcast(S, EXP_TAYLOR[8]);
+        FloatVector k9 = FloatVector.broadcast(S, EXP_TAYLOR[9]), k10 = FloatVector.broadcast(S, EXP_TAYLOR[10]), k11 = FloatVector.broadcast(S, EXP_TAYLOR[11]);
+        for (int j = 0; j <= len - L; j += L) {
+            FloatVector v = FloatVector.fromByteBuffer(S, x, 4 * (r + j), NO);
+            if (bias != null) v = v.add(FloatVector.fromArray(S, bias, j));
+            FloatVector vc = v.max(lo).min(hi);
+            FloatVector d = vc.mul(vc).fma(minus16th, nineEighths);
+            FloatVector p = d.fma(k11, k10).fma(d, k9).fma(d, k8).fma(d, k7).fma(d, k6).fma(d, k5).fma(d, k4).fma(d, k3).fma(d, k2).fma(d, k1).fma(d, k0);
+            p = p.mul(p);
+            p = p.mul(p);
+            p.mul(p).intoArray(e, j);
+        }
+    }
+
+    /**
+     * out[r+j] = v Phi(v) (and with keepDerivative x[r+j] = Phi(v) + vc phi(vc)) from e = expHalfSquare's
+     * output, for the whole vectors of [0, len); returns how many elements it did. Phi by the erf formula
+     * above; the sign of v enters as clamp(v * 1e30, -1, 1), which is +-1 wherever it matters (|v| < 1e-30
+     * gives Phi = 1/2 either way).
+     */
+    private static int geluFromExp(ByteBuffer x, float[] bias, int r, int len, float[] e, ByteBuffer out, boolean keepDerivative) {
+        FloatVector one = FloatVector.broadcast(S, 1f), minusOne = FloatVector.broadcast(S, -1f), half = FloatVector.broadcast(S, 0.5f);
+        FloatVector hi = FloatVector.broadcast(S, CLAMP), lo = FloatVector.broadcast(S, -CLAMP), huge = FloatVector.broadcast(S, 1e30f);
+        FloatVector p = FloatVector.broadcast(S, P * INV_SQRT2), a5 = FloatVector.broadcast(S, A5), a4 = FloatVector.broadcast(S, A4);
+        FloatVector a3 = FloatVector.broadcast(S, A3), a2 = FloatVector.broadcast(S, A2), a1 = FloatVector.broadcast(S, A1);
+        FloatVector invSqrt2Pi = FloatVector.broadcast(S, INV_SQRT_2PI);
+        int j = 0;
+        for (; j <= len - L; j += L) {
+            FloatVector v = FloatVector.fromByteBuffer(S, x, 4 * (r + j), NO);
+            if (bias != null) v = v.add(FloatVector.fromArray(S, bias, j));
+            FloatVector ev = FloatVector.fromArray(S, e, j);
+            FloatVector t = one.div(v.abs().fma(p, one));
+            FloatVector q = t.fma(a5, a4).fma(t, a3).fma(t, a2).fma(t, a1).mul(t).mul(ev).mul(half);   // (1 - erf(|v|/sqrt2)) / 2
+            FloatVector cdf = half.sub(q).fma(v.mul(huge).max(minusOne).min(one), half);
+            v.mul(cdf).intoByteBuffer(out, 4 * (r + j), NO);
+            if (keepDerivative) v.max(lo).min(hi).mul(ev).fma(invSqrt2Pi, cdf).intoByteBuffer(x, 4 * (r + j), NO);
+        }
+        return j;
+    }
+
+    /** dx[r+j] = dout[r+j] * (Phi(v) + vc phi(vc)), v = x[r+j], from expHalfSquare's e; as geluFromExp. */
+    private static int geluDerivativeFromExp(ByteBuffer x, int r, int len, float[] e, ByteBuffer dout, ByteBuffer dx) {
+        FloatVector one = FloatVector.broadcast(S, 1f), minusOne = FloatVector.broadcast(S, -1f), half = FloatVector.broadcast(S, 0.5f);
+        FloatVector hi = FloatVector.broadcast(S, CLAMP), lo = FloatVector.broadcast(S, -CLAMP), huge = FloatVector.broadcast(S, 1e30f);
+        FloatVector p = FloatVector.broadcast(S, P * INV_SQRT2), a5 = FloatVector.broadcast(S, A5), a4 = FloatVector.broadcast(S, A4);
+        FloatVector a3 = FloatVector.broadcast(S, A3), a2 = FloatVector.broadcast(S, A2), a1 = FloatVector.broadcast(S, A1);
+        FloatVector invSqrt2Pi = FloatVector.broadcast(S, INV_SQRT_2PI);
+        int j = 0;
+        for (; j <= len - L; j += L) {
+            FloatVector v = FloatVector.fromByteBuffer(S, x, 4 * (r + j), NO);
+            FloatVector ev = FloatVector.fromArray(S, e, j);
+            FloatVector t = one.div(v.abs().fma(p, one));
+            FloatVector q = t.fma(a5, a4).fma(t, a3).fma(t, a2).fma(t, a1).mul(t).mul(ev).mul(half);
+            FloatVector cdf = half.sub(q).fma(v.mul(huge).max(minusOne).min(one), half);
+            FloatVector g = v.max(lo).min(hi).mul(ev).fma(invSqrt2Pi, cdf);
+            FloatVector.fromByteBuffer(S, dout, 4 * (r + j), NO).mul(g).intoByteBuffer(dx, 4 * (r + j), NO);
+        }
+        return j;
+    }
+
+    /** The scalar remainder of a row of biasGelu, [from, to) within row r. */
+    private static void biasGeluTail(ByteBuffer x, float[] bias, ByteBuffer out, boolean keepDerivative, int r, int from, int to) {
+        for (int j = from; j < to; j++) {
+            double v = x.getFloat(4 * (r + j)) + (bias == null ? 0 : bias[j]);
+            double cdf = 0.5 * (1 + Erf.erf(v * INV_SQRT2));
+            out.putFloat(4 * (r + j), (float) (v * cdf));
+            if (keepDerivative) x.putFloat(4 * (r + j), (float) (cdf + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v)));
+        }
+    }
+
+    /** The scalar remainder of geluBackward, elements [from, to). */
+    private static void geluBackwardTail(ByteBuffer x, ByteBuffer dout, ByteBuffer dx, int from, int to) {
+        for (int i = from; i < to; i++) {
             double v = x.getFloat(4 * i);
             double cdf = 0.5 * (1 + Erf.erf(v * INV_SQRT2));
             double pdf = INV_SQRT_2PI * Math.exp(-0.5 * v * v);

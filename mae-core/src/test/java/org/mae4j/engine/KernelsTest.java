@@ -485,6 +485,30 @@ class KernelsTest {
         x.assertUnchanged("geluBackward (dx = dout) x");
     }
 
+    /** Values where exp(-x^2/2) underflows, the sign flips or the erf saturates, in every lane position. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("implementations")
+    void geluAtExtremeInputs(Kernels k) {
+        double[] edge = {-1e4, -100, -20, -13.5, -13, -9, -5, -2, -1e-3, -1e-30, 0, 1e-30, 1e-3, 0.5, 2, 5, 9, 13, 13.5, 20, 100, 1e4};
+        int f = 48, rows = 2;   // 3 vectors of 16 per row: each value lands in several lane positions
+        float[] h = new float[rows * f], bias = new float[f];
+        for (int i = 0; i < h.length; i++) h[i] = (float) edge[(i * 7) % edge.length];
+        INDArray x = Nd4j.createFromArray(h).reshape(rows, f), g = x.ulike(), out = x.ulike();
+        INDArray dx = x.ulike(), ones = x.ulike().assign(1);
+        k.gelu(x, out);
+        k.geluBackward(x, ones, dx);
+        INDArray hd = x.dup();
+        k.biasGeluWithDerivative(hd, Nd4j.createFromArray(bias), g);
+        for (int i = 0; i < h.length; i++) {
+            double v = h[i], wantG = refGelu(v), wantD = refGeluGrad(v);
+            double tolG = 1e-6 * Math.max(1, Math.abs(wantG)), tolD = 1e-6;
+            assertEquals(wantG, out.getDouble(i), tolG, "gelu(" + v + ")");
+            assertEquals(wantG, g.getDouble(i), tolG, "biasGeluWithDerivative g at " + v);
+            assertEquals(wantD, dx.getDouble(i), tolD, "geluBackward at " + v);
+            assertEquals(wantD, hd.getDouble(i), tolD, "biasGeluWithDerivative derivative at " + v);
+        }
+    }
+
     @ParameterizedTest(name = NAME)
     @MethodSource("cases")
     void biasGeluWithDerivative(Kernels k, DataType dt, Layout layout, Size s) {

@@ -88,9 +88,9 @@ public final class BenchCommand implements Callable<Integer> {
     public static List<Result> run(List<Case> cases, int warmup, boolean sgemm, boolean profile, CpuKernels.GemmPath gemmPath,
                                    Path jsonFile, PrintStream out) throws IOException {
         CpuKernels kernels = new CpuKernels(Runtime.getRuntime().availableProcessors(), org.mae4j.engine.VectorSupport.available(), gemmPath);
-        out.printf(Locale.ROOT, "# mae4j bench: %s, %d cores, java %s, OMP_WAIT_POLICY=%s, OPENBLAS_CORETYPE=%s%n",
+        out.printf(Locale.ROOT, "# mae4j bench: %s, %d cores, java %s, OMP_WAIT_POLICY=%s, OPENBLAS_THREAD_TIMEOUT=%s, OPENBLAS_CORETYPE=%s%n",
                 Nd4j.getBackend().getClass().getSimpleName(), Runtime.getRuntime().availableProcessors(),
-                System.getProperty("java.version"), System.getenv("OMP_WAIT_POLICY"), System.getenv("OPENBLAS_CORETYPE"));
+                System.getProperty("java.version"), System.getenv("OMP_WAIT_POLICY"), System.getenv("OPENBLAS_THREAD_TIMEOUT"), System.getenv("OPENBLAS_CORETYPE"));
         out.printf(Locale.ROOT, "# matrix products: %s (--gemm %s)%n", kernels.usesJavaGemm() ? "Java AVX-512 kernel" : "OpenBLAS cblas_sgemm",
                 gemmPath.name().toLowerCase(Locale.ROOT));
         List<Result> results = new ArrayList<>();
@@ -229,8 +229,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (!results.isEmpty()) j.append(String.format(Locale.ROOT, "  \"train_images_per_s\": %.2f,%n", results.get(0).trainMedian()));
         if (gemm != null) j.append(String.format(Locale.ROOT, "  \"sgemm_gflops\": {\"best\": %.1f, \"median\": %.1f},%n", gemm[0], gemm[1]));
         j.append(String.format(Locale.ROOT, "  \"peak_rss_mib\": %.1f,%n", peakKb / 1024.0));
-        j.append(String.format(Locale.ROOT, "  \"environment\": {\"cores\": %d, \"java\": \"%s\", \"OMP_WAIT_POLICY\": \"%s\", \"OPENBLAS_CORETYPE\": \"%s\"},%n",
-                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), System.getenv("OMP_WAIT_POLICY"), System.getenv("OPENBLAS_CORETYPE")));
+        j.append(String.format(Locale.ROOT, "  \"environment\": {\"cores\": %d, \"java\": \"%s\", \"OMP_WAIT_POLICY\": \"%s\", \"OPENBLAS_THREAD_TIMEOUT\": \"%s\", \"OPENBLAS_CORETYPE\": \"%s\"},%n",
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), System.getenv("OMP_WAIT_POLICY"), System.getenv("OPENBLAS_THREAD_TIMEOUT"), System.getenv("OPENBLAS_CORETYPE")));
         j.append("  \"configs\": [\n");
         for (int i = 0; i < results.size(); i++) {
             Result r = results.get(i);
