@@ -59,11 +59,17 @@ final class GemmChoice {
                 blasNs += best[1];
                 flop += 2.0 * ROWS * in * out;
             }
+            closeAll(x, w, y, dx, dw, (INDArray) products[0][4]);   // ~15 MB of native memory, not left to the GC
         }
+        closeAll(wx, ww, wy);
         boolean javaFaster = javaNs < blasNs;
         LOG.info(String.format(Locale.ROOT, "matrix products (%d ViT layer products): Java AVX-512 kernel %.0f GFLOP/s, OpenBLAS %.0f GFLOP/s -> using %s",
                 3 * LAYERS.length, flop / javaNs, flop / blasNs, javaFaster ? "the Java kernel" : "OpenBLAS"));
         return javaFaster;
+    }
+
+    private static void closeAll(INDArray... arrays) {
+        for (INDArray a : arrays) a.close();
     }
 
     /** Best time in ns of c = op(a) op(b) on each path {java, blas}, the two timed in turn so drift hits both alike. */
