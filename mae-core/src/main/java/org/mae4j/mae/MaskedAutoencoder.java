@@ -115,11 +115,14 @@ public final class MaskedAutoencoder {
         encoder.backward(dLatent);
     }
 
-    /** Encoder features of every patch, no masking: [N, 1+L, D] after the final norm (cls first); a view, dup() to keep. */
+    /**
+     * Encoder features of every patch, no masking: [N, 1+L, D] after the final norm (cls first); a view, dup()
+     * to keep. Inference only: it keeps no activations and leaves the last forward() (and backward()) alone.
+     */
     public INDArray encode(INDArray images) {
         checkImages(images);
         int n = (int) images.size(0), l = cfg.numPatches();
-        return encoder.forward(images, MaskSample.keepAll(n, l)).reshape('c', n, 1 + l, cfg.encoder().width());
+        return encoder.infer(images, MaskSample.keepAll(n, l)).reshape('c', n, 1 + l, cfg.encoder().width());
     }
 
     private void checkImages(INDArray images) {

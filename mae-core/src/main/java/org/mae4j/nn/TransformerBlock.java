@@ -20,13 +20,8 @@ public final class TransformerBlock {
     private final VitSpec spec;
     private final DataType dtype;
 
-    // Saved activations (rows R = N*T); allocated by ensure().
-    private int n = -1, t = -1;
-    private INDArray x;                            // the input, owned by the previous layer
-    private INDArray ln1, qkv, att, mid, ln2, out; // [R, W] except qkv [R, 3W]
-    private INDArray mean1, rstd1, mean2, rstd2;   // [R]
-    private INDArray probs;                        // [N*H*T, T]
-    private INDArray dgelu, g;                     // [R, Hm]: GELU'(fc1 out) and GELU(fc1 out)
+    private INDArray x;        // the last forward's input, owned by the previous layer
+    private Activations saved; // the last forward's activations, kept for the backward
 
     public TransformerBlock(Kernels k, ParamStore store, String prefix, VitSpec spec, double eps) {
         this.k = k;
@@ -46,29 +41,31 @@ public final class TransformerBlock {
         Mlp.declare(layout, prefix + ".mlp", spec.width(), spec.mlpHidden());
     }
 
-    private void ensure(int n, int t) {
-        if (n == this.n && t == this.t) return;
-        int r = n * t, w = spec.width();
-        ln1 = Nd4j.create(dtype, r, w); qkv = Nd4j.create(dtype, r, 3L * w); att = Nd4j.create(dtype, r, w);
-        mid = Nd4j.create(dtype, r, w); ln2 = Nd4j.create(dtype, r, w); out = Nd4j.create(dtype, r, w);
-        mean1 = Nd4j.create(dtype, r); rstd1 = Nd4j.create(dtype, r); mean2 = Nd4j.create(dtype, r); rstd2 = Nd4j.create(dtype, r);
-        probs = Nd4j.create(dtype, (long) n * spec.heads() * t, t);
-        dgelu = Nd4j.create(dtype, r, spec.mlpHidden()); g = Nd4j.create(dtype, r, spec.mlpHidden());
-        this.n = n;
-        this.t = t;
-    }
-
     /** x [N*T, W] -> the returned block output [N*T, W] (a buffer of this block, valid until its next forward). */
     public INDArray forward(INDArray x, int n, int t) {
-        ensure(n, t);
+        if (saved == null || !saved.fits(n, t)) saved = new Activations(dtype, n, t, spec);
         this.x = x;
-        norm1.forward(x, ln1, mean1, rstd1);
-        k.copy(x, mid);
-        attn.forwardAccumulate(ln1, n, t, qkv, probs, att, mid);
-        norm2.forward(mid, ln2, mean2, rstd2);
-        k.copy(mid, out);
-        mlp.forwardAccumulate(ln2, dgelu, g, out);
-        return out;
+        return run(x, saved);
+    }
+
+    /**
+     * The same output as {@link #forward} without keeping anything for a backward: the activations go to
+     * {@code a}, which every block of a stack can share (x may be {@code a.out()}, the previous block's
+     * output). The last forward's activations, and so {@link #backward}, are untouched.
+     */
+    public INDArray infer(INDArray x, Activations a) {
+        if (x.size(0) != (long) a.n * a.t) throw new IllegalArgumentException("infer: x has " + x.size(0) + " rows, activations are for " + a.n + " x " + a.t);
+        return run(x, a);
+    }
+
+    private INDArray run(INDArray x, Activations a) {
+        norm1.forward(x, a.ln1, a.mean1, a.rstd1);
+        k.copy(x, a.mid);                      // x is not read after this, so it may be a.out
+        attn.forwardAccumulate(a.ln1, a.n, a.t, a.qkv, a.probs, a.att, a.mid);
+        norm2.forward(a.mid, a.ln2, a.mean2, a.rstd2);
+        k.copy(a.mid, a.out);
+        mlp.forwardAccumulate(a.ln2, a.dgelu, a.g, a.out);
+        return a.out;
     }
 
     /**
@@ -76,10 +73,37 @@ public final class TransformerBlock {
      * The scratch buffers are shared by all blocks of a stack.
      */
     public void backward(INDArray dres, Scratch s) {
-        mlp.backward(dres, ln2, dgelu, g, s.dHidden, s.dWidth);
-        norm2.backward(s.dWidth, mid, mean2, rstd2, dres);
-        attn.backward(dres, ln1, n, t, qkv, probs, att, s.dAtt, s.dQkv, s.dWidth);
-        norm1.backward(s.dWidth, x, mean1, rstd1, dres);
+        if (saved == null) throw new IllegalStateException("backward() before forward()");
+        Activations a = saved;
+        mlp.backward(dres, a.ln2, a.dgelu, a.g, s.dHidden, s.dWidth);
+        norm2.backward(s.dWidth, a.mid, a.mean2, a.rstd2, dres);
+        attn.backward(dres, a.ln1, a.n, a.t, a.qkv, a.probs, a.att, s.dAtt, s.dQkv, s.dWidth);
+        norm1.backward(s.dWidth, x, a.mean1, a.rstd1, dres);
+    }
+
+    /** One forward's activations for N sequences of T tokens (rows R = N*T), allocated once and reused. */
+    public static final class Activations {
+        final int n, t;
+        final INDArray ln1, qkv, att, mid, ln2, out;   // [R, W] except qkv [R, 3W]
+        final INDArray mean1, rstd1, mean2, rstd2;     // [R]
+        final INDArray probs;                          // [N*H*T, T]
+        final INDArray dgelu, g;                       // [R, Hm]: GELU'(fc1 out) and GELU(fc1 out)
+
+        public Activations(DataType dtype, int n, int t, VitSpec spec) {
+            this.n = n;
+            this.t = t;
+            long r = (long) n * t, w = spec.width();
+            ln1 = Nd4j.create(dtype, r, w); qkv = Nd4j.create(dtype, r, 3 * w); att = Nd4j.create(dtype, r, w);
+            mid = Nd4j.create(dtype, r, w); ln2 = Nd4j.create(dtype, r, w); out = Nd4j.create(dtype, r, w);
+            mean1 = Nd4j.create(dtype, r); rstd1 = Nd4j.create(dtype, r); mean2 = Nd4j.create(dtype, r); rstd2 = Nd4j.create(dtype, r);
+            probs = Nd4j.create(dtype, r * spec.heads(), t);
+            dgelu = Nd4j.create(dtype, r, spec.mlpHidden()); g = Nd4j.create(dtype, r, spec.mlpHidden());
+        }
+
+        boolean fits(int n, int t) { return this.n == n && this.t == t; }
+
+        /** The output buffer a block writes when running on these activations. */
+        public INDArray out() { return out; }
     }
 
     /** Backward work buffers for a stack of blocks with R rows. */
