@@ -9,6 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Central finite differences against the analytic gradients of a model's flat parameters (double precision). */
 public final class FiniteDifferences {
+
+    /** A DOUBLE array of N(0, 1) draws from the caller's generator (ND4J's own generator is not seeded here). */
+    public static org.nd4j.linalg.api.ndarray.INDArray gaussian(java.util.Random rng, long... shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        double[] v = new double[(int) n];
+        for (int i = 0; i < v.length; i++) v[i] = rng.nextGaussian();
+        return org.nd4j.linalg.factory.Nd4j.createFromArray(v).reshape(shape);
+    }
+
     private FiniteDifferences() {}
 
     /** The worst relative error and where it occurred. */

@@ -30,8 +30,8 @@ class VitClassifierTest {
         VitClassifier m = VitClassifier.fromEncoder(cfg, mae.params(), 3, new Nd4jKernels(), rng);
         ParamStore store = m.params();
         // A head far from zero, so that the encoder's gradients are not vanishingly small.
-        store.param("head.weight").assign(Nd4j.randn(DataType.DOUBLE, 3, 32).muli(0.5));
-        INDArray images = Nd4j.randn(DataType.DOUBLE, 2, 3, 16, 16);
+        store.param("head.weight").assign(FiniteDifferences.gaussian(rng, 3, 32).muli(0.5));
+        INDArray images = FiniteDifferences.gaussian(rng, 2, 3, 16, 16);
         int[] labels = {2, 0};
         m.forward(images, labels, 0.1);
         store.zeroGrad();

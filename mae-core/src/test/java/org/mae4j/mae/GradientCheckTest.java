@@ -33,10 +33,10 @@ class GradientCheckTest {
         ParamStore store = mae.params();
         // Non-zero biases and non-unit gammas, so that every term of the backward is exercised.
         for (ParamStore.Entry e : store.entries()) {
-            if (e.trainable() && e.rank() == 1) store.param(e.name()).assign(Nd4j.rand(DataType.DOUBLE, e.shape()).subi(0.5).muli(0.4).addi(e.name().endsWith("weight") ? 1 : 0));
+            if (e.trainable() && e.rank() == 1) store.param(e.name()).assign(FiniteDifferences.gaussian(rng, e.shape()).muli(0.12).addi(e.name().endsWith("weight") ? 1 : 0));
         }
         int n = 2;
-        INDArray images = Nd4j.randn(DataType.DOUBLE, n, cfg.channels(), cfg.imageSize(), cfg.imageSize());
+        INDArray images = FiniteDifferences.gaussian(rng, n, cfg.channels(), cfg.imageSize(), cfg.imageSize());
         MaskSample mask = RandomMasking.sample(n, cfg.numPatches(), cfg.maskRatio(), rng);
 
         mae.forward(images, mask);
