@@ -14,7 +14,7 @@ import java.nio.ByteOrder;
  *
  * <p>On Java 17, {@code max/min} with a scalar and the F2I conversion are not intrinsified (10x slower), and
  * lanewise EXP, though an intrinsic, is a stub call that spills the live vector registers: the loops here
- * avoid all three (see the exp in {@link #biasGelu}).
+ * avoid all three (see {@link #expHalfSquare}).
  */
 final class VectorLoops {
     private VectorLoops() {}
