@@ -70,6 +70,9 @@ public final class CpuKernels implements Kernels {
         this.pool = new ForkJoinPool(threads);
     }
 
+    /** Ends the worker threads (for short-lived instances such as GemmChoice's; this instance is unusable after). */
+    void shutdown() { pool.shutdown(); }
+
     /** True when matrix products use the Java AVX-512 kernel instead of OpenBLAS. */
     public boolean usesJavaGemm() { return javaGemm; }
 

@@ -52,16 +52,18 @@ final class GemmChoice {
             int in = layer[0], out = layer[1];
             INDArray x = Nd4j.rand(DataType.FLOAT, ROWS, in), w = Nd4j.rand(DataType.FLOAT, out, in);
             INDArray y = Nd4j.rand(DataType.FLOAT, ROWS, out), dx = x.ulike(), dw = w.ulike();
-            Object[][] products = {{x, false, w, true, y.ulike()}, {y, false, w, false, dx}, {y, true, x, false, dw}};
-            for (Object[] p : products) {
-                double[] best = bestOfBoth(java, blas, (INDArray) p[0], (boolean) p[1], (INDArray) p[2], (boolean) p[3], (INDArray) p[4]);
+            Product[] products = {new Product(x, false, w, true, y.ulike()), new Product(y, false, w, false, dx), new Product(y, true, x, false, dw)};
+            for (Product p : products) {
+                double[] best = bestOfBoth(java, blas, p);
                 javaNs += best[0];
                 blasNs += best[1];
                 flop += 2.0 * ROWS * in * out;
             }
-            closeAll(x, w, y, dx, dw, (INDArray) products[0][4]);   // ~15 MB of native memory, not left to the GC
+            closeAll(x, w, y, dx, dw, products[0].c());   // ~15 MB of native memory, not left to the GC
         }
         closeAll(wx, ww, wy);
+        java.shutdown();
+        blas.shutdown();
         boolean javaFaster = javaNs < blasNs;
         LOG.info(String.format(Locale.ROOT, "matrix products (%d ViT layer products): Java AVX-512 kernel %.0f GFLOP/s, OpenBLAS %.0f GFLOP/s -> using %s",
                 3 * LAYERS.length, flop / javaNs, flop / blasNs, javaFaster ? "the Java kernel" : "OpenBLAS"));
@@ -72,14 +74,17 @@ final class GemmChoice {
         for (INDArray a : arrays) a.close();
     }
 
-    /** Best time in ns of c = op(a) op(b) on each path {java, blas}, the two timed in turn so drift hits both alike. */
-    private static double[] bestOfBoth(CpuKernels java, CpuKernels blas, INDArray a, boolean ta, INDArray b, boolean tb, INDArray c) {
+    /** c = op(a) op(b). */
+    private record Product(INDArray a, boolean ta, INDArray b, boolean tb, INDArray c) {}
+
+    /** Best time in ns of the product on each path {java, blas}, the two timed in turn so drift hits both alike. */
+    private static double[] bestOfBoth(CpuKernels java, CpuKernels blas, Product p) {
         double[] best = {Double.MAX_VALUE, Double.MAX_VALUE};
         CpuKernels[] paths = {java, blas};
         for (int i = 0; i < WARMUP + REPS; i++) {
             for (int q = 0; q < 2; q++) {
                 long t0 = System.nanoTime();
-                paths[q].gemm(a, ta, b, tb, c, 1, 0);
+                paths[q].gemm(p.a(), p.ta(), p.b(), p.tb(), p.c(), 1, 0);
                 long dt = System.nanoTime() - t0;
                 if (i >= WARMUP) best[q] = Math.min(best[q], dt);
             }
