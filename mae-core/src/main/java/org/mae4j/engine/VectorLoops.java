@@ -128,7 +128,11 @@ final class VectorLoops {
         return j;
     }
 
-    /** dx[r+j] = dout[r+j] * (Phi(v) + vc phi(vc)), v = x[r+j], from expHalfSquare's e; as geluFromExp. */
+    /**
+     * dx[r+j] = dout[r+j] * (Phi(v) + vc phi(vc)), v = x[r+j], from expHalfSquare's e; as geluFromExp. Its
+     * constants and Phi are written out again rather than shared: a helper passing vectors can box them, and
+     * merging the two loops behind flags would add operations to a method that must stay under C2's budget.
+     */
     private static int geluDerivativeFromExp(ByteBuffer x, int r, int len, float[] e, ByteBuffer dout, ByteBuffer dx) {
         FloatVector one = FloatVector.broadcast(S, 1f), minusOne = FloatVector.broadcast(S, -1f), half = FloatVector.broadcast(S, 0.5f);
         FloatVector hi = FloatVector.broadcast(S, CLAMP), lo = FloatVector.broadcast(S, -CLAMP), huge = FloatVector.broadcast(S, 1e30f);

@@ -50,8 +50,8 @@ public final class TransformerBlock {
 
     /**
      * The same output as {@link #forward} without keeping anything for a backward: the activations go to
-     * {@code a}, which every block of a stack can share (x may be {@code a.out()}, the previous block's
-     * output). The last forward's activations, and so {@link #backward}, are untouched.
+     * {@code a}, which every block of a stack can share (x may be the output the previous block wrote into the
+     * same {@code a}). The last forward's activations, and so {@link #backward}, are untouched.
      */
     public INDArray infer(INDArray x, Activations a) {
         if (x.size(0) != (long) a.n * a.t) throw new IllegalArgumentException("infer: x has " + x.size(0) + " rows, activations are for " + a.n + " x " + a.t);
@@ -101,9 +101,6 @@ public final class TransformerBlock {
         }
 
         boolean fits(int n, int t) { return this.n == n && this.t == t; }
-
-        /** The output buffer a block writes when running on these activations. */
-        public INDArray out() { return out; }
     }
 
     /** Backward work buffers for a stack of blocks with R rows. */
