@@ -110,10 +110,18 @@ public final class FineTuneLoop {
         Augment plain = Augment.none(data.channels()).withNormalization(normalization.mean(), normalization.std());
         int correct = 0;
         var c = model.config();
+        INDArray full = null;   // reused for every full batch; only a last, smaller batch gets its own array
         try (BatchLoader loader = new BatchLoader(data, batch, false, plain, 0, 0, 1)) {
             while (loader.hasNext()) {
                 Batch b = loader.next();
-                INDArray x = Nd4j.create(b.images(), new long[] {b.n(), c.channels(), c.imageSize(), c.imageSize()}, 'c').castTo(model.params().dataType());
+                INDArray x;
+                if (b.n() == batch) {
+                    if (full == null) full = Nd4j.create(model.params().dataType(), batch, c.channels(), c.imageSize(), c.imageSize());
+                    full.data().setData(b.images());
+                    x = full;
+                } else {
+                    x = Nd4j.create(b.images(), new long[] {b.n(), c.channels(), c.imageSize(), c.imageSize()}, 'c').castTo(model.params().dataType());
+                }
                 int[] pred = model.predict(x);
                 for (int i = 0; i < b.n(); i++) if (pred[i] == b.labels()[i]) correct++;
                 b.release();

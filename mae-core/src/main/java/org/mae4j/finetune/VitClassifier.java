@@ -98,18 +98,26 @@ public final class VitClassifier {
     }
 
     /** Class logits [N * classes], row-major, of a batch (in double: the loss of a double-precision model stays exact). */
-    public double[] logits(INDArray images) {
+    public double[] logits(INDArray images) { return logits(images, false); }
+
+    /**
+     * As {@link #logits(INDArray)}; with inference the encoder runs its inference pass (one set of block
+     * activations, its training buffers untouched, so an evaluation batch of another size does not
+     * reallocate them).
+     */
+    private double[] logits(INDArray images, boolean inference) {
         int nb = (int) images.size(0), l = cfg.numPatches();
         ensure(nb);
-        INDArray latent = encoder.forward(images, MaskSample.keepAll(nb, l));
+        MaskSample all = MaskSample.keepAll(nb, l);
+        INDArray latent = inference ? encoder.infer(images, all) : encoder.forward(images, all);
         k.copyRows(latent, clsRows, cls, identity, false);
         head.forward(cls, logits);
         return logits.data().asDouble();
     }
 
-    /** Predicted class per image. */
+    /** Predicted class per image (the encoder's inference pass; call forward again before a backward). */
     public int[] predict(INDArray images) {
-        double[] p = logits(images);
+        double[] p = logits(images, true);
         int[] r = new int[n];
         for (int i = 0; i < n; i++) {
             int best = 0;

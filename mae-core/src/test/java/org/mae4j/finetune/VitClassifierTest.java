@@ -59,6 +59,22 @@ class VitClassifierTest {
         assertTrue(e.getMessage().contains("label 4"), e.getMessage());
     }
 
+    @Test
+    void predictIsTheArgmaxOfTheTrainingForwardsLogits() {
+        MaeConfig cfg = MaeConfig.micro();
+        MaskedAutoencoder mae = MaskedAutoencoder.create(cfg, new Random(1));
+        VitClassifier m = VitClassifier.fromEncoder(cfg, mae.params(), 4, mae.kernels(), new Random(2));
+        m.params().param("head.weight").assign(Nd4j.rand(DataType.FLOAT, 4, 32).subi(0.5));   // distinct logits
+        INDArray images = Nd4j.rand(DataType.FLOAT, 5, 3, 16, 16);
+        double[] logits = m.logits(images);   // through the training forward
+        int[] pred = m.predict(images);       // through the encoder's inference pass
+        for (int i = 0; i < 5; i++) {
+            int best = 0;
+            for (int c = 1; c < 4; c++) if (logits[i * 4 + c] > logits[i * 4 + best]) best = c;
+            assertEquals(best, pred[i], "image " + i);
+        }
+    }
+
     /** Images whose class sets which horizontal band is bright; learnable from scratch in a few epochs. */
     record Bands(int size, long seed) implements ImageDataset {
         @Override public int channels() { return 3; }
