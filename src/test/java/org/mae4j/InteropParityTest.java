@@ -6,7 +6,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.mae4j.config.MaeConfig;
 import org.mae4j.engine.CpuKernels;
 import org.mae4j.io.NpyWeights;
-import org.mae4j.io.PretrainedWeights;
+import org.mae4j.mae.PretrainedWeights;
 import org.mae4j.io.Safetensors;
 import org.mae4j.io.WeightNames;
 import org.mae4j.mae.MaeOutput;

@@ -7,14 +7,16 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * AdamW with decoupled weight decay over a {@link ParamStore}'s flat buffers, matching PyTorch's
  * {@code torch.optim.AdamW} (no amsgrad): the moments are flat buffers of the same layout, and the update
  * runs once per maximal run of neighbouring tensors that share a decay setting (a few dozen calls a step).
  */
-public final class AdamW {
+public final class AdamW implements Optimizer {
 
     /** Hyper-parameters; the defaults are MAE pre-training's. */
     public record Hyper(double beta1, double beta2, double eps, double weightDecay) {
@@ -90,6 +92,30 @@ public final class AdamW {
         m.assign(first.reshape(m.length()));
         v.assign(second.reshape(v.length()));
         step = stepCount;
+    }
+
+    @Override public String name() { return "AdamW"; }
+
+    @Override public Map<String, Double> hyperParameters() {
+        Map<String, Double> h = new LinkedHashMap<>();
+        h.put("beta1", hyper.beta1());
+        h.put("beta2", hyper.beta2());
+        h.put("eps", hyper.eps());
+        h.put("weight_decay", hyper.weightDecay());
+        return h;
+    }
+
+    @Override public Map<String, INDArray> state() {
+        Map<String, INDArray> s = new LinkedHashMap<>();
+        s.put("exp_avg", m);
+        s.put("exp_avg_sq", v);
+        return s;
+    }
+
+    @Override public void restore(long stepCount, Map<String, INDArray> state) {
+        INDArray a = state.get("exp_avg"), b = state.get("exp_avg_sq");
+        if (a == null || b == null) throw new IllegalArgumentException("AdamW state needs exp_avg and exp_avg_sq, got " + state.keySet());
+        restore(stepCount, a, b);
     }
 
     public Hyper hyper() { return hyper; }

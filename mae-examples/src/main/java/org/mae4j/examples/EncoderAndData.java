@@ -2,7 +2,7 @@ package org.mae4j.examples;
 
 import org.mae4j.config.MaeConfig;
 import org.mae4j.data.ImageDataset;
-import org.mae4j.io.PretrainedWeights;
+import org.mae4j.mae.PretrainedWeights;
 import org.mae4j.mae.MaskedAutoencoder;
 import picocli.CommandLine.Option;
 

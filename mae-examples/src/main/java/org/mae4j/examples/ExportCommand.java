@@ -4,7 +4,7 @@ import org.mae4j.config.MaeConfig;
 import org.mae4j.engine.ParamStore;
 import org.mae4j.io.Checkpoint;
 import org.mae4j.io.HfConfig;
-import org.mae4j.io.PretrainedWeights;
+import org.mae4j.mae.PretrainedWeights;
 import org.mae4j.io.Safetensors;
 import org.mae4j.io.WeightNames;
 import org.nd4j.linalg.api.ndarray.INDArray;

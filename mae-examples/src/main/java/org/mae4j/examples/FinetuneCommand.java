@@ -10,7 +10,7 @@ import org.mae4j.examples.viz.LossCurve;
 import org.mae4j.finetune.FineTuneLoop;
 import org.mae4j.finetune.VitClassifier;
 import org.mae4j.io.Checkpoint;
-import org.mae4j.io.PretrainedWeights;
+import org.mae4j.mae.PretrainedWeights;
 import org.mae4j.io.Safetensors;
 import org.mae4j.mae.MaskedAutoencoder;
 import org.mae4j.train.AdamW;

@@ -8,7 +8,7 @@ import org.mae4j.data.ImageDataset;
 import org.mae4j.data.ImageFolder;
 import org.mae4j.engine.Kernels;
 import org.mae4j.io.Npy;
-import org.mae4j.io.PretrainedWeights;
+import org.mae4j.mae.PretrainedWeights;
 import org.mae4j.mae.MaeOutput;
 import org.mae4j.mae.MaskedAutoencoder;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -1,9 +1,12 @@
-package org.mae4j.io;
+package org.mae4j.mae;
 
 import org.mae4j.config.MaeConfig;
 import org.mae4j.engine.ParamStore;
-import org.mae4j.mae.MaeInit;
-import org.mae4j.mae.MaskedAutoencoder;
+import org.mae4j.io.Checkpoint;
+import org.mae4j.io.HfConfig;
+import org.mae4j.io.NpyWeights;
+import org.mae4j.io.Safetensors;
+import org.mae4j.io.WeightNames;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
