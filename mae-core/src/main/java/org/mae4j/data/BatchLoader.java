@@ -52,6 +52,8 @@ public final class BatchLoader implements AutoCloseable, Iterator<Batch> {
     private final int batchesPerEpoch;
     private final long totalBatches;         // Long.MAX_VALUE when unbounded
     private final int imageLength;
+    private final int firstBatch;            // batch of startEpoch to begin with (a resumed epoch)
+    private final int shareOffset, shareSize; // the slice of every batch this loader prepares (data parallel)
 
     private final BlockingQueue<Object> ready = new ArrayBlockingQueue<>(QUEUED);
     // Enough for the batches in the queue, the one being filled and the one the consumer holds.
@@ -69,17 +71,31 @@ public final class BatchLoader implements AutoCloseable, Iterator<Batch> {
      */
     public BatchLoader(ImageDataset dataset, int batchSize, boolean dropLast, Augment augment, long seed,
                        int startEpoch) {
-        this(dataset, batchSize, dropLast, augment, seed, startEpoch, Integer.MAX_VALUE, true);
+        this(dataset, batchSize, dropLast, augment, seed, startEpoch, Integer.MAX_VALUE, true, 0, 0, batchSize);
     }
 
     /** A loader for epochs startEpoch (inclusive) to endEpoch (exclusive), e.g. a single evaluation pass. */
     public BatchLoader(ImageDataset dataset, int batchSize, boolean dropLast, Augment augment, long seed,
                        int startEpoch, int endEpoch) {
-        this(dataset, batchSize, dropLast, augment, seed, startEpoch, endEpoch, false);
+        this(dataset, batchSize, dropLast, augment, seed, startEpoch, endEpoch, false, 0, 0, batchSize);
+    }
+
+    /**
+     * The training batches of one epoch (dropLast) from batch {@code fromBatch} on, each cut to its share
+     * [shareOffset, shareOffset + shareSize) of the batchSize samples: the samples, their augmentation and their
+     * order are those of the whole batch's positions, so W loaders with the W shares together prepare exactly
+     * what one loader prepares, and a resumed epoch exactly what the uninterrupted one did.
+     */
+    public static BatchLoader epoch(ImageDataset dataset, int batchSize, Augment augment, long seed, int epoch, int fromBatch,
+                                    int shareOffset, int shareSize) {
+        if (shareSize < 1 || shareOffset < 0 || shareOffset + shareSize > batchSize) {
+            throw new IllegalArgumentException("share [" + shareOffset + ", " + (shareOffset + shareSize) + ") is not inside a batch of " + batchSize);
+        }
+        return new BatchLoader(dataset, batchSize, true, augment, seed, epoch, epoch + 1, false, fromBatch, shareOffset, shareSize);
     }
 
     private BatchLoader(ImageDataset dataset, int batchSize, boolean dropLast, Augment augment, long seed,
-                        int startEpoch, int endEpoch, boolean unbounded) {
+                        int startEpoch, int endEpoch, boolean unbounded, int firstBatch, int shareOffset, int shareSize) {
         this.dataset = Objects.requireNonNull(dataset, "dataset");
         this.augment = Objects.requireNonNull(augment, "augment");
         int size = dataset.size();
@@ -104,9 +120,15 @@ public final class BatchLoader implements AutoCloseable, Iterator<Batch> {
         this.endEpoch = endEpoch;
         this.unbounded = unbounded;
         this.batchesPerEpoch = dropLast ? size / batchSize : (size + batchSize - 1) / batchSize;
-        this.totalBatches = unbounded ? Long.MAX_VALUE : (long) (endEpoch - startEpoch) * batchesPerEpoch;
+        if (firstBatch < 0 || firstBatch > batchesPerEpoch) {
+            throw new IllegalArgumentException("first batch " + firstBatch + " is outside the epoch's " + batchesPerEpoch + " batches");
+        }
+        this.firstBatch = firstBatch;
+        this.shareOffset = shareOffset;
+        this.shareSize = shareSize;
+        this.totalBatches = unbounded ? Long.MAX_VALUE : (long) (endEpoch - startEpoch) * batchesPerEpoch - firstBatch;
         this.imageLength = dataset.imageLength();
-        if ((long) batchSize * imageLength > Integer.MAX_VALUE - 16) {
+        if ((long) batchSize * imageLength > Integer.MAX_VALUE - 16) {   // checked before the share: the pool holds shares
             throw new IllegalArgumentException("a batch of " + batchSize + " images of " + imageLength
                     + " floats does not fit in one Java array");
         }
@@ -232,10 +254,10 @@ public final class BatchLoader implements AutoCloseable, Iterator<Batch> {
             float[] scratch = new float[imageLength];
             for (; unbounded || epoch < endEpoch; epoch++) {
                 int[] order = epochOrder(size, seed, epoch);
-                for (b = 0; b < batchesPerEpoch; b++) {
-                    int from = b * batchSize;
-                    int n = Math.min(batchSize, size - from);
-                    float[] images = n == batchSize ? buffer() : new float[n * imageLength];
+                for (b = epoch == startEpoch ? firstBatch : 0; b < batchesPerEpoch; b++) {
+                    int from = b * batchSize + shareOffset;
+                    int n = Math.min(shareSize, size - from);
+                    float[] images = n == shareSize ? buffer() : new float[n * imageLength];
                     int[] labels = labeled ? new int[n] : null;
                     int[] indices = new int[n];
                     for (int j = 0; j < n; j++) {
@@ -247,7 +269,7 @@ public final class BatchLoader implements AutoCloseable, Iterator<Batch> {
                         if (labeled) labels[j] = dataset.label(i);
                     }
                     ready.put(new Batch(images, labels, indices, n, epoch, b,
-                            n == batchSize ? this::recycle : null));
+                            n == shareSize ? this::recycle : null));
                 }
                 if (epoch == Integer.MAX_VALUE) break;
             }
@@ -266,7 +288,7 @@ public final class BatchLoader implements AutoCloseable, Iterator<Batch> {
 
     private float[] buffer() {
         float[] a = pool.poll();
-        return a != null ? a : new float[batchSize * imageLength];
+        return a != null ? a : new float[shareSize * imageLength];
     }
 
     private void recycle(float[] a) {

@@ -201,17 +201,18 @@ final class VectorLoops {
     /** LayerNorm of rows [r0, r1) (see {@link Kernels#layerNorm}). */
     static void layerNorm(ByteBuffer x, float[] g, float[] b, float eps, ByteBuffer out, ByteBuffer mean, ByteBuffer rstd,
                           int f, int r0, int r1) {
+        float[] lanes = new float[L];
         for (int r = r0; r < r1; r++) {
             int o = r * f, j = 0;
             FloatVector s = FloatVector.zero(S);
             for (; j <= f - L; j += L) s = s.add(load(x, o + j));
-            float sum = s.reduceLanes(VectorOperators.ADD);
+            float sum = sumLanes(s, lanes);
             for (; j < f; j++) sum += x.getFloat(4 * (o + j));
             float mu = sum / f;
             FloatVector v = FloatVector.zero(S);
             j = 0;
             for (; j <= f - L; j += L) { FloatVector d = load(x, o + j).sub(mu); v = d.fma(d, v); }
-            float var = v.reduceLanes(VectorOperators.ADD);
+            float var = sumLanes(v, lanes);
             for (; j < f; j++) { float d = x.getFloat(4 * (o + j)) - mu; var += d * d; }
             float rs = (float) (1.0 / Math.sqrt(var / f + eps));
             j = 0;
@@ -228,6 +229,7 @@ final class VectorLoops {
     /** LayerNorm backward of rows [r0, r1): dx += ...; dg, db (float partial sums of this range) +=. */
     static void layerNormBackward(ByteBuffer dout, ByteBuffer x, ByteBuffer mean, ByteBuffer rstd, float[] g, ByteBuffer dx,
                                   float[] dg, float[] db, int f, int r0, int r1) {
+        float[] lanes = new float[L];
         for (int r = r0; r < r1; r++) {
             int o = r * f, j = 0;
             float mu = mean.getFloat(4 * r), rs = rstd.getFloat(4 * r);
@@ -241,7 +243,7 @@ final class VectorLoops {
                 d.fma(xh, FloatVector.fromArray(S, dg, j)).intoArray(dg, j);
                 d.add(FloatVector.fromArray(S, db, j)).intoArray(db, j);
             }
-            float sumD = sd.reduceLanes(VectorOperators.ADD), sumDX = sdx.reduceLanes(VectorOperators.ADD);
+            float sumD = sumLanes(sd, lanes), sumDX = sumLanes(sdx, lanes);
             for (; j < f; j++) {
                 float xh = (x.getFloat(4 * (o + j)) - mu) * rs, d = dout.getFloat(4 * (o + j)), dxh = d * g[j];
                 sumD += dxh; sumDX += dxh * xh; dg[j] += d * xh; db[j] += d;
@@ -354,19 +356,76 @@ final class VectorLoops {
         }
     }
 
+    // exp for the softmax: 2^n * e^r with n = round(x / ln 2), r = x - n ln 2 (Cody-Waite, two parts of ln 2),
+    // e^r by its Taylor series to degree 7 (|r| <= ln2/2: truncation ~5e-9 relative), 2^n built from its bits.
+    // Written out instead of lanewise(EXP) because that one is SVML once C2 compiles the loop and StrictMath
+    // before, which differ in the last bit: the first steps of a run depended on when the JIT got there, and
+    // two runs with one seed drifted apart (issue 16). Float fma rounds once on both paths, so the scalar
+    // tail and the vector body agree too.
+    private static final float EXP_LO = -87.0f, LOG2E = 1.44269504088896341f, ROUND_MAGIC = 12582912f;   // 1.5 * 2^23
+    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float E2 = 1f / 2, E3 = 1f / 6, E4 = 1f / 24, E5 = 1f / 120, E6 = 1f / 720, E7 = 1f / 5040;
+    private static final int MAGIC_BITS = Float.floatToRawIntBits(ROUND_MAGIC);
+
+    /** The scalar twin of the vector exp in {@link #softmaxRow} (same operations, same rounding); x <= 88. */
+    static float exp(float x) {
+        x = Math.max(x, EXP_LO);
+        float t = Math.fma(x, LOG2E, ROUND_MAGIC);
+        float n = t - ROUND_MAGIC;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(E7, r, E6);
+        p = Math.fma(p, r, E5);
+        p = Math.fma(p, r, E4);
+        p = Math.fma(p, r, E3);
+        p = Math.fma(p, r, E2);
+        p = Math.fma(p, r, 1f);
+        p = Math.fma(p, r, 1f);
+        return p * Float.intBitsToFloat((Float.floatToRawIntBits(t) - MAGIC_BITS + 127) << 23);
+    }
+
+    /**
+     * The sum of v's lanes in lane order. reduceLanes(ADD) adds in a tree when compiled and in lane order when
+     * interpreted, so its result depended on JIT timing; this order is the same on both.
+     */
+    static float sumLanes(FloatVector v, float[] scratch) {
+        v.intoArray(scratch, 0);
+        float s = 0;
+        for (int i = 0; i < L; i++) s += scratch[i];
+        return s;
+    }
+
     /** Softmax of s[off .. off+t) in place. */
     static void softmaxRow(float[] s, int off, int t) {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < t; j++) max = Math.max(max, s[off + j]);
         int j = 0;
         FloatVector sum = FloatVector.zero(S);
+        FloatVector lo = FloatVector.broadcast(S, EXP_LO), magic = FloatVector.broadcast(S, ROUND_MAGIC);
+        FloatVector log2e = FloatVector.broadcast(S, LOG2E), ln2hi = FloatVector.broadcast(S, -LN2_HI), ln2lo = FloatVector.broadcast(S, -LN2_LO);
+        FloatVector e7 = FloatVector.broadcast(S, E7), e6 = FloatVector.broadcast(S, E6), e5 = FloatVector.broadcast(S, E5);
+        FloatVector e4 = FloatVector.broadcast(S, E4), e3 = FloatVector.broadcast(S, E3), e2 = FloatVector.broadcast(S, E2);
+        FloatVector one = FloatVector.broadcast(S, 1f);
         for (; j <= t - L; j += L) {
-            FloatVector v = FloatVector.fromArray(S, s, off + j).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector x = FloatVector.fromArray(S, s, off + j).sub(max).max(lo);
+            FloatVector tt = x.fma(log2e, magic);
+            FloatVector n = tt.sub(magic);
+            FloatVector r = n.fma(ln2hi, x);
+            r = n.fma(ln2lo, r);
+            FloatVector p = e7.fma(r, e6);
+            p = p.fma(r, e5);
+            p = p.fma(r, e4);
+            p = p.fma(r, e3);
+            p = p.fma(r, e2);
+            p = p.fma(r, one);
+            p = p.fma(r, one);
+            FloatVector scale = tt.reinterpretAsInts().sub(MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector v = p.mul(scale);
             v.intoArray(s, off + j);
             sum = sum.add(v);
         }
-        float total = sum.reduceLanes(VectorOperators.ADD);
-        for (; j < t; j++) { float e = (float) Math.exp(s[off + j] - max); s[off + j] = e; total += e; }
+        float total = sumLanes(sum, new float[L]);
+        for (; j < t; j++) { float e = exp(s[off + j] - max); s[off + j] = e; total += e; }
         float inv = 1f / total;
         j = 0;
         for (; j <= t - L; j += L) FloatVector.fromArray(S, s, off + j).mul(inv).intoArray(s, off + j);

@@ -150,6 +150,9 @@ public final class VitClassifier {
         dLatent = Nd4j.create(store.dataType(), (long) nb * (1 + l), d);
     }
 
+    /** Class logits [N * classes] of a batch from the encoder's inference pass (training buffers untouched). */
+    public double[] inferenceLogits(INDArray images) { return logits(images, true); }
+
     public MaeConfig config() { return cfg; }
     public int classes() { return classes; }
     public ParamStore params() { return store; }

@@ -33,10 +33,17 @@ public final class AtomicFiles {
         // Not Files.createTempFile: it makes the file owner-only (0600); outputs get the usual permissions (umask).
         Path tmp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
         try {
-            try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 1 << 20)) {
-                content.writeTo(os);
+            try {
+                try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 1 << 20)) {
+                    content.writeTo(os);
+                }
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) { ch.force(true); }
+            } catch (java.nio.file.FileSystemException e) {
+                throw e;   // names its file already
+            } catch (IOException e) {
+                // e.g. "No space left on device", which names no file: say which one (the previous version is intact)
+                throw new IOException("writing " + target + ": " + e.getMessage() + " (the previous " + target.getFileName() + ", if any, is unchanged)", e);
             }
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) { ch.force(true); }
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {

@@ -1,27 +1,34 @@
 package org.mae4j.examples;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.mae4j.config.MaeConfig;
+import org.mae4j.config.Normalization;
 import org.mae4j.data.Augment;
 import org.mae4j.data.ImageDataset;
-import org.mae4j.engine.ParamStore;
-import org.mae4j.examples.viz.LossCurve;
-import org.mae4j.finetune.FineTuneLoop;
+import org.mae4j.data.Split;
+import org.mae4j.engine.Kernels;
+import org.mae4j.examples.viz.ConfusionMatrix;
+import org.mae4j.finetune.Classification;
+import org.mae4j.finetune.FineTuning;
 import org.mae4j.finetune.VitClassifier;
 import org.mae4j.io.Checkpoint;
-import org.mae4j.mae.PretrainedWeights;
-import org.mae4j.io.Safetensors;
 import org.mae4j.mae.MaskedAutoencoder;
+import org.mae4j.mae.PretrainedWeights;
 import org.mae4j.train.AdamW;
-import org.nd4j.linalg.api.ndarray.INDArray;
+import org.mae4j.train.RunFolder;
+import org.mae4j.train.TrainData;
+import org.mae4j.train.Trainer;
+import org.mae4j.train.TrainingState;
+import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -30,87 +37,171 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 
 /**
- * {@code ./mae finetune}: the pretrained encoder plus a linear head on its cls token, all trained on a labeled
- * dataset; test accuracy after every epoch. Writes finetune.json, finetune-loss.png and classifier.safetensors.
+ * {@code ./mae finetune}: the encoder plus a classification head, all trained on the training engine; the
+ * best epoch on a validation split held out of the training data is kept (checkpoint-best.zip) beside the
+ * last (checkpoint.zip), and the test set is scored once, at the end, with the best. {@code --eval} scores a
+ * saved classifier. Writes metrics.jsonl, finetune.json and confusion.png into --out.
  */
 @Command(name = "finetune", mixinStandardHelpOptions = true, showDefaultValues = true,
-        description = "Fine-tune the encoder with a classification head; report test accuracy per epoch.")
-public final class FinetuneCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    @picocli.CommandLine.Mixin
+        description = "Fine-tune the encoder with a classification head; choose the best epoch on a validation split; score the test set.")
+public final class FinetuneCommand implements Callable<Integer>, TrainingCommand {
+    @Spec CommandSpec spec;
+    @Mixin
     EncoderAndData inputs = new EncoderAndData();
-    @Option(names = "--epochs", defaultValue = "5", description = "Epochs.")
+    @Option(names = "--epochs", defaultValue = "50", description = "Total epochs (the reference's default).")
     int epochs;
-    @Option(names = "--batch", defaultValue = "128", description = "Images per step.")
+    @Option(names = "--batch", defaultValue = "64", description = "Images per step (the reference's default).")
     int batch;
-    @Option(names = "--blr", defaultValue = "1e-3", description = "Base learning rate: lr = blr x batch / 256.")
+    @Option(names = "--blr", defaultValue = "1e-3", description = "Base learning rate: lr = blr x effective batch / 256.")
     double blr;
-    @Option(names = "--warmup-epochs", defaultValue = "1", description = "Epochs of linear warmup.")
+    @Option(names = "--min-lr", defaultValue = "1e-6", description = "Lower bound of the cosine schedule.")
+    double minLr;
+    @Option(names = "--warmup-epochs", defaultValue = "5", description = "Epochs of linear warmup (at most --epochs).")
     double warmupEpochs;
     @Option(names = "--smoothing", defaultValue = "0.1", description = "Label smoothing.")
     double smoothing;
     @Option(names = "--weight-decay", defaultValue = "0.05", description = "AdamW weight decay.")
     double weightDecay;
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the head, data order and augmentation (and of --random-init).")
-    long seed;
-    @picocli.CommandLine.Mixin
+    @Option(names = "--clip-grad", defaultValue = "0", description = "Clip the gradient's global L2 norm to this (0 = off, as the reference).")
+    double clipGrad;
+    @Option(names = "--val-fraction", defaultValue = "0.1", description = "Fraction of the training data held out to choose the best epoch (never the test set).")
+    double valFraction;
+    @Option(names = "--eval", description = "Only score this saved classifier (a finetune checkpoint) on the test set.")
+    Path eval;
+    @Mixin
+    RunOptions run = new RunOptions();
+    @Mixin
     NormalizationOptions normalization = new NormalizationOptions();
     @Option(names = "--out", defaultValue = "runs/finetune", description = "Output folder.")
     Path out;
 
+    @Override public Path out() { return out; }
+
     @Override
     public Integer call() throws IOException {
-        Path result = out.resolve("classifier.safetensors");
-        if (Files.exists(result)) throw new IllegalArgumentException(result + " already exists: choose another --out (nothing was overwritten)");
-        PretrainedWeights.Loaded w = inputs.encoder(seed);
-        MaeConfig cfg = w.config();
-        ParamStore mae = w.params();
-        ImageDataset train = inputs.train(cfg), test = inputs.test(cfg);
-        int classes = Math.max(train.classNames().size(), 2);
-        VitClassifier model = VitClassifier.fromEncoder(cfg, mae, classes, MaskedAutoencoder.defaultKernels(mae.dataType()), new Random(seed));
-        Augment augment = normalization.apply(Augment.mae(cfg.channels()));
-        FineTuneLoop.Options opts = new FineTuneLoop.Options(epochs, batch, blr, Math.min(warmupEpochs, epochs), smoothing,
-                AdamW.Hyper.mae().withWeightDecay(weightDecay), seed);
-        String source = inputs.describe(seed);
-        System.out.printf(Locale.ROOT, "fine-tuning %s: %d classes, %d train / %d test images, lr %.3g%n", source, classes, train.size(), test.size(),
-                blr * batch / 256);
-        List<double[]> curve = new ArrayList<>();
-        List<Double> stepLoss = new ArrayList<>();
-        long t0 = System.nanoTime();
-        double acc = new FineTuneLoop(model, train, test, augment, opts).run(new FineTuneLoop.Listener() {
-            double rate;
-            @Override public void onStep(int epoch, int step, int steps, double loss, double lr, double ips) {
-                stepLoss.add(loss);
-                rate = rate == 0 ? ips : 0.9 * rate + 0.1 * ips;
-                if (step % Math.max(1, steps / 10) == 0 || step == steps) {
-                    System.out.printf(Locale.ROOT, "epoch %d/%d step %d/%d loss %.4f lr %.3e %.0f img/s%n", epoch + 1, epochs, step, steps, loss, lr, rate);
-                }
-            }
-            @Override public void onEpochEnd(int epoch, double loss, double testAccuracy) {
-                curve.add(new double[] {epoch + 1, loss, testAccuracy});
-                System.out.printf(Locale.ROOT, "epoch %d/%d: mean loss %.4f, test accuracy %.2f%%%n", epoch + 1, epochs, loss, 100 * testAccuracy);
-            }
-        });
-        double seconds = (System.nanoTime() - t0) / 1e9;
+        if (eval != null) return evaluate(eval);
+        Kernels kernels = MaskedAutoencoder.defaultKernels(DataType.FLOAT);
+        VitClassifier model;
+        Resumed resumed = null;
+        Normalization norm;
+        String encoder;
+        if (run.resume != null) {
+            resumed = new Resumed(Checkpoint.load(run.resume), spec.commandLine().getParseResult(), run.changeSchedule, run.resume);
+            Checkpoint.Contents c = resumed.checkpoint();
+            model = classifier(c, kernels, run.resume);
+            run.seed = resumed.identity("--seed", "seed", run.seed);
+            batch = resumed.identity("--batch", "batch", batch);
+            run.accum = resumed.identity("--accum", "accum", run.accum);
+            inputs.data = resumed.identity("--data", "data", inputs.data);
+            inputs.limit = resumed.identity("--limit", "limit", inputs.limit);
+            valFraction = resumed.identity("--val-fraction", "val_fraction", valFraction);
+            smoothing = resumed.identity("--smoothing", "smoothing", smoothing);
+            weightDecay = resumed.identity("--weight-decay", "weight_decay", weightDecay);
+            clipGrad = resumed.identity("--clip-grad", "clip_grad", clipGrad);
+            epochs = resumed.schedule("--epochs", "epochs", epochs);
+            blr = resumed.schedule("--blr", "blr", blr);
+            minLr = resumed.schedule("--min-lr", "min_lr", minLr);
+            warmupEpochs = resumed.schedule("--warmup-epochs", "warmup_epochs", warmupEpochs);
+            norm = c.normalization() != null ? c.normalization() : new Normalization(normalization.apply(Augment.mae(c.config().channels())).mean(),
+                    normalization.apply(Augment.mae(c.config().channels())).std());
+            if (c.normalization() != null) normalization.requireSameAs(c.normalization(), run.resume);
+            encoder = c.provenance().getOrDefault("encoder", run.resume.toString());
+        } else {
+            PretrainedWeights.Loaded w = inputs.encoder(run.seed);
+            ImageDataset all = inputs.train(w.config());
+            int classes = Math.max(all.classNames().size(), 2);
+            model = VitClassifier.fromEncoder(w.config(), w.params(), classes, kernels, new Random(run.seed));
+            Augment a = normalization.apply(Augment.mae(w.config().channels()));
+            norm = new Normalization(a.mean(), a.std());
+            encoder = inputs.describe(run.seed);
+        }
+        MaeConfig cfg = model.config();
+        ImageDataset all = inputs.train(cfg), test = inputs.test(cfg);
+        Split[] parts = Split.holdOut(all, valFraction, run.seed);
+        ImageDataset train = parts[0], val = parts[1];
+        Augment augment = Augment.mae(cfg.channels()).withNormalization(norm.mean(), norm.std());
+        AdamW optimizer = new AdamW(model.params(), kernels, new AdamW.Hyper(0.9, 0.999, 1e-8, weightDecay));
+        TrainingState start = resumed == null ? TrainingState.start(run.seed) : Trainer.restore(optimizer, resumed.checkpoint(), run.resume);
+        Trainer.Options options = new Trainer.Options(epochs, batch, run.accum, blr, minLr, Math.min(warmupEpochs, epochs), run.seed,
+                run.saveEvery, run.maxSteps, clipGrad);
+        Map<String, String> recipe = new LinkedHashMap<>();
+        recipe.put("data", inputs.data);
+        recipe.put("limit", Integer.toString(inputs.limit));
+        recipe.put("val_fraction", Double.toString(valFraction));
+        recipe.put("smoothing", Double.toString(smoothing));
+        recipe.put("weight_decay", Double.toString(weightDecay));
+        Map<String, String> provenance = Provenance.of("finetune", kernels);
+        provenance.put("data", all.toString());
+        provenance.put("encoder", encoder);
+        System.out.printf(Locale.ROOT, "fine-tuning %s: %d classes, %d train / %d validation / %d test images, lr %.3g%n", encoder, model.classes(),
+                train.size(), val.size(), test.size(), options.absoluteLr());
 
-        Files.createDirectories(out);
-        Map<String, INDArray> tensors = new LinkedHashMap<>();
-        for (ParamStore.Entry e : model.params().entries()) tensors.put(e.name(), model.params().param(e.name()));
-        Safetensors.write(result, tensors, Map.of("format", "pt", "producer", "mae4j " + Checkpoint.LIBRARY_VERSION, "classes", String.join(",", train.classNames())));
-        ObjectNode n = JSON.createObjectNode();
-        n.put("encoder", source);
-        n.put("train_images", train.size());
-        n.put("test_images", test.size());
-        n.put("test_accuracy", acc);
-        n.put("seconds", seconds);
-        n.put("options", opts.toString());
-        var arr = n.putArray("epochs");
-        for (double[] c : curve) arr.addObject().put("epoch", (int) c[0]).put("loss", c[1]).put("test_accuracy", c[2]);
-        JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("finetune.json").toFile(), n);
-        LossCurve.write(out.resolve("finetune-loss.png"), String.format(Locale.ROOT, "fine-tuning (test accuracy %.2f%%)", 100 * acc), "step",
-                "cross-entropy", List.of(LossCurve.Series.ofY("train loss", stepLoss.stream().mapToDouble(Double::doubleValue).toArray())), false, 800, 480);
-        System.out.printf(Locale.ROOT, "test accuracy %.2f%% after %d epochs (%.0f s); %s%n", 100 * acc, epochs, seconds, result);
+        int code;
+        try (RunFolder folder = RunFolder.open(out, resumed == null ? null : start, Provenance.startRow(provenance))) {
+            if (resumed != null) folder.restoreBest(resumed.checkpoint().provenance());
+            FineTuning job = new FineTuning(model, smoothing, all.classNames());
+            Trainer trainer = new Trainer(job, optimizer, TrainData.images(train, augment), options)
+                    .run(folder).describe(norm, provenance, recipe)
+                    .evaluate(epoch -> {
+                        Classification s = Classification.score(model, val, norm, Math.max(batch, 64));
+                        return Map.of("val_top1", s.top1(), "val_top5", s.top5());
+                    }, "val_top1")
+                    .listen(new Progress(System.out, System.console() != null, epochs));
+            code = TrainingCommand.train(trainer, start, this, "finetune");
+            if (code != 0) return code;
+            if (run.maxSteps > 0 && Files.exists(folder.checkpoint()) && TrainingState.of(Checkpoint.load(folder.checkpoint()).state()).epoch() < epochs) {
+                return 0;   // stopped early: the test set waits for the end of the run
+            }
+            Path best = Files.exists(folder.best()) ? folder.best() : folder.checkpoint();
+            Classification s = score(best, test, kernels);
+            folder.metrics().row("test", Map.of("checkpoint", best.getFileName().toString(), "test_top1", s.top1(), "test_top5", s.top5()));
+            report(best, s, test, all.classNames());
+        }
         return 0;
+    }
+
+    /** --eval: scores a saved classifier on the test set. */
+    private int evaluate(Path checkpoint) throws IOException {
+        Checkpoint.Contents c = Checkpoint.load(checkpoint);
+        Kernels kernels = MaskedAutoencoder.defaultKernels(DataType.FLOAT);
+        VitClassifier model = classifier(c, kernels, checkpoint);
+        ImageDataset test = inputs.test(model.config());
+        Normalization norm = c.normalization() != null ? c.normalization() : Normalization.defaultFor(model.config().channels());
+        Classification s = Classification.score(model, test, norm, Math.max(batch, 64));
+        Files.createDirectories(out);
+        report(checkpoint, s, test, classNames(c));
+        return 0;
+    }
+
+    private Classification score(Path checkpoint, ImageDataset test, Kernels kernels) throws IOException {
+        Checkpoint.Contents c = Checkpoint.load(checkpoint);
+        Normalization norm = c.normalization() != null ? c.normalization() : Normalization.defaultFor(c.config().channels());
+        return Classification.score(classifier(c, kernels, checkpoint), test, norm, Math.max(batch, 64));
+    }
+
+    private void report(Path checkpoint, Classification s, ImageDataset test, List<String> names) throws IOException {
+        System.out.printf(Locale.ROOT, "test set (%d images) with %s: top-1 %.2f%%, top-5 %.2f%%%n", test.size(), checkpoint, 100 * s.top1(), 100 * s.top5());
+        ConfusionMatrix.write(out.resolve("confusion.png"), String.format(Locale.ROOT, "test set, %s: top-1 %.2f%%", checkpoint.getFileName(), 100 * s.top1()),
+                s.confusion(), names.size() == s.confusion().length ? names : List.of());
+        Json.write(out.resolve("finetune.json"), Map.of("checkpoint", checkpoint.toString(), "test_images", test.size(),
+                "test_top1", s.top1(), "test_top5", s.top5()));
+    }
+
+    /** The classifier a finetune checkpoint holds. */
+    static VitClassifier classifier(Checkpoint.Contents c, Kernels kernels, Path source) {
+        if (!c.kind().equals("finetune")) throw new IllegalArgumentException(source + " is a " + c.kind() + " checkpoint, not a fine-tuned classifier");
+        int classes;
+        try {
+            classes = Integer.parseInt(c.model().getOrDefault("classes", "-1"));
+        } catch (NumberFormatException e) {
+            classes = -1;
+        }
+        if (classes < 2) throw new IllegalArgumentException(source + ": its manifest does not say how many classes the head has");
+        return new VitClassifier(c.config(), classes, c.params(), kernels);
+    }
+
+    private static List<String> classNames(Checkpoint.Contents c) {
+        String s = c.model().get("class_names");
+        return s == null || s.isEmpty() ? List.of() : Arrays.asList(s.split(","));
     }
 }

@@ -24,15 +24,21 @@ public final class Mae implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Mae());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
-        // Bad input (arguments, files, data) is the user's to fix: one clear line, no stack trace.
+        // Bad input (arguments, files, data) is the user's to fix: one clear line, no stack trace. Anything else
+        // is a bug: say so, and keep the trace in a file for the report.
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
-            if (e instanceof IllegalArgumentException || e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException
-                    || e instanceof IllegalStateException) {
-                line.getErr().println("mae " + parsed.subcommand().commandSpec().name() + ": " + e.getMessage());
+            String command = parsed.subcommand() == null ? "mae" : "mae " + parsed.subcommand().commandSpec().name();
+            String problem = UserErrors.describe(e);
+            if (problem != null) {
+                line.getErr().println(command + ": " + problem);
                 line.getErr().flush();
                 return 2;
             }
-            throw e;
+            Object user = parsed.subcommand() == null ? null : parsed.subcommand().commandSpec().userObject();
+            java.nio.file.Path log = UserErrors.writeTrace(e, user instanceof TrainingCommand t ? t.out() : null);
+            line.getErr().println(command + ": internal error, please report it: " + e + (log == null ? "" : " (stack trace in " + log + ")"));
+            line.getErr().flush();
+            return 70;
         });
         return cl;
     }

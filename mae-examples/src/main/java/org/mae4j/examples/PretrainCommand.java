@@ -1,30 +1,32 @@
 package org.mae4j.examples;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.mae4j.config.MaeConfig;
+import org.mae4j.config.Normalization;
 import org.mae4j.data.Augment;
 import org.mae4j.data.ImageDataset;
 import org.mae4j.engine.Kernels;
 import org.mae4j.examples.viz.LossCurve;
 import org.mae4j.io.Checkpoint;
 import org.mae4j.mae.MaskedAutoencoder;
+import org.mae4j.mae.Pretraining;
 import org.mae4j.train.AdamW;
-import org.mae4j.train.PretrainLoop;
-import org.mae4j.train.TrainingDivergedException;
+import org.mae4j.train.RunFolder;
+import org.mae4j.train.TrainData;
+import org.mae4j.train.Trainer;
 import org.mae4j.train.TrainingState;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,17 +36,17 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 
 /**
- * {@code ./mae pretrain}: MAE pretraining with the reference recipe. Writes into {@code --out}: checkpoint.zip
- * (every --save-every epochs and at the end), metrics.jsonl (one JSON object per step and per epoch), loss.png,
- * and recon-epoch-NNN.png (the same images, the same mask, every epoch).
+ * {@code ./mae pretrain}: MAE pretraining with the reference recipe on the training engine. Writes into
+ * {@code --out}: checkpoint.zip (every --save-every epochs, at the end, and when stopped), metrics.jsonl,
+ * loss.png, and recon-epoch-NNN.png (the same images, the same mask, every epoch).
  */
 @Command(name = "pretrain", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = "Pretrain a masked autoencoder (default: tinyFmnist on the embedded Fashion-MNIST).")
-public final class PretrainCommand implements Callable<Integer> {
+public final class PretrainCommand implements Callable<Integer>, TrainingCommand {
     private static final Logger LOG = LoggerFactory.getLogger(PretrainCommand.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
-    static final String CHECKPOINT = "checkpoint.zip", METRICS = "metrics.jsonl", LOSS_PNG = "loss.png";
+    static final String CHECKPOINT = RunFolder.CHECKPOINT, METRICS = RunFolder.METRICS, LOSS_PNG = "loss.png";
 
+    @Spec CommandSpec spec;
     @Option(names = "--preset", defaultValue = "tinyFmnist", description = "Model preset: ${COMPLETION-CANDIDATES}.",
             completionCandidates = Presets.class)
     String preset;
@@ -59,8 +61,6 @@ public final class PretrainCommand implements Callable<Integer> {
     int epochs;
     @Option(names = "--batch", defaultValue = "256", description = "Images per step.")
     int batch;
-    @Option(names = "--accum", defaultValue = "1", description = "Gradient accumulation steps (effective batch = batch x accum).")
-    int accum;
     @Option(names = "--blr", defaultValue = "1.5e-4", description = "Base learning rate: lr = blr x effective batch / 256.")
     double blr;
     @Option(names = "--min-lr", defaultValue = "0", description = "Lower bound of the cosine schedule.")
@@ -74,146 +74,115 @@ public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--norm-pix-loss", arity = "0..1", fallbackValue = "true",
             description = "Predict per-patch normalized pixels (the paper's best setting); --norm-pix-loss=false for raw pixels (default: the preset's).")
     Boolean normPixLoss;
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of initialization, data order, augmentation and masks.")
-    long seed;
-    @Option(names = "--save-every", defaultValue = "1", description = "Write the checkpoint every N epochs (and at the end).")
-    int saveEvery;
-    @Option(names = "--resume", description = "Continue from this checkpoint (its config and seed are used).")
-    Path resume;
-    @Option(names = "--max-steps", defaultValue = "0", description = "Stop after this many steps in total (0 = no limit); for smoke tests.")
-    long maxSteps;
-    @picocli.CommandLine.Mixin
+    @Mixin
+    RunOptions run = new RunOptions();
+    @Mixin
     NormalizationOptions normalization = new NormalizationOptions();
     @Option(names = "--viz-images", defaultValue = "8", description = "Images in each epoch's reconstruction picture (0 = none).")
     int vizImages;
 
+    @Override public Path out() { return out; }
+
     @Override
     public Integer call() throws IOException {
-        Path checkpoint = out.resolve(CHECKPOINT);
-        if (resume == null && Files.exists(checkpoint)) {
-            throw new IllegalArgumentException(checkpoint + " already exists: continue it with --resume " + checkpoint
-                    + ", or choose another --out (nothing was overwritten)");
-        }
         if (vizImages < 0) throw new IllegalArgumentException("--viz-images must be >= 0, got " + vizImages);
-
-        MaskedAutoencoder model;
-        AdamW.Hyper hyper = AdamW.Hyper.mae().withWeightDecay(weightDecay);
-        AdamW optimizer;
-        TrainingState start;
         Kernels kernels = MaskedAutoencoder.defaultKernels(DataType.FLOAT);
-        if (resume != null) {
-            Checkpoint.Contents c = Checkpoint.load(resume);
-            if (c.optimizer() == null) throw new IllegalArgumentException("--resume " + resume + " holds weights only, no optimizer state to continue from");
+        MaskedAutoencoder model;
+        Resumed resumed = null;
+        if (run.resume != null) {
+            resumed = new Resumed(Checkpoint.load(run.resume), spec.commandLine().getParseResult(), run.changeSchedule, run.resume);
+            Checkpoint.Contents c = resumed.checkpoint();
+            if (!c.kind().equals("pretrain")) throw new IllegalArgumentException("--resume " + run.resume + " is a " + c.kind() + " checkpoint, not a pretraining run");
             model = new MaskedAutoencoder(c.config(), c.params(), kernels);
-            optimizer = new AdamW(c.params(), kernels, hyper);
-            optimizer.restore(c.state().step(), c.firstMoments(), c.secondMoments());
-            start = c.state();
-            seed = start.seed();
-            LOG.info("resuming {} at epoch {}, step {}", resume, start.epoch() + 1, start.step());
+            resumed.requireSame("--preset", "the model", c.config(), withOverrides(MaeConfig.preset(preset)));
+            if (maskRatio != null) resumed.requireSame("--mask-ratio", "mask ratio", c.config().maskRatio(), maskRatio);
+            if (normPixLoss != null) resumed.requireSame("--norm-pix-loss", "norm-pix-loss", c.config().normPixLoss(), normPixLoss);
+            run.seed = resumed.identity("--seed", "seed", run.seed);
+            batch = resumed.identity("--batch", "batch", batch);
+            run.accum = resumed.identity("--accum", "accum", run.accum);
+            data = resumed.identity("--data", "data", data);
+            limit = resumed.identity("--limit", "limit", limit);
+            weightDecay = resumed.identity("--weight-decay", "weight_decay", weightDecay);
+            epochs = resumed.schedule("--epochs", "epochs", epochs);
+            blr = resumed.schedule("--blr", "blr", blr);
+            minLr = resumed.schedule("--min-lr", "min_lr", minLr);
+            warmupEpochs = resumed.schedule("--warmup-epochs", "warmup_epochs", warmupEpochs != null ? warmupEpochs : Math.min(2.0, epochs));
+            if (c.normalization() != null) normalization.requireSameAs(c.normalization(), run.resume);
         } else {
-            MaeConfig cfg = MaeConfig.preset(preset);
-            if (maskRatio != null) cfg = cfg.withMaskRatio(maskRatio);
-            if (normPixLoss != null) cfg = cfg.withNormPixLoss(normPixLoss);
-            model = MaskedAutoencoder.create(cfg, DataType.FLOAT, kernels, new Random(seed));
-            optimizer = new AdamW(model.params(), kernels, hyper);
-            start = TrainingState.start(seed);
+            model = MaskedAutoencoder.create(withOverrides(MaeConfig.preset(preset)), DataType.FLOAT, kernels, new Random(run.seed));
         }
         MaeConfig cfg = model.config();
         ImageDataset dataset = Datasets.open(data, cfg.channels(), cfg.imageSize(), true, limit);
-        Augment augment = normalization.apply(Augment.mae(cfg.channels()));
-        PretrainLoop.Options options = new PretrainLoop.Options(epochs, batch, accum, blr, minLr,
-                warmupEpochs != null ? warmupEpochs : Math.min(2.0, epochs), hyper, seed, saveEvery, maxSteps);
-        Files.createDirectories(out);
-        Map<String, String> provenance = new LinkedHashMap<>();
-        provenance.put("command", "pretrain");
+        Augment augment = resumed != null && resumed.checkpoint().normalization() != null
+                ? Augment.mae(cfg.channels()).withNormalization(resumed.checkpoint().normalization().mean(), resumed.checkpoint().normalization().std())
+                : normalization.apply(Augment.mae(cfg.channels()));
+        AdamW optimizer = new AdamW(model.params(), kernels, AdamW.Hyper.mae().withWeightDecay(weightDecay));
+        TrainingState start = resumed == null ? TrainingState.start(run.seed) : Trainer.restore(optimizer, resumed.checkpoint(), run.resume);
+        if (resumed != null) LOG.info("resuming {} at epoch {}, step {}", run.resume, start.epoch() + 1, start.step());
+        Trainer.Options options = new Trainer.Options(epochs, batch, run.accum, blr, minLr,
+                warmupEpochs != null ? warmupEpochs : Math.min(2.0, epochs), run.seed, run.saveEvery, run.maxSteps, 0);
+
+        Map<String, String> recipe = new LinkedHashMap<>();
+        recipe.put("data", data);
+        recipe.put("limit", Integer.toString(limit));
+        recipe.put("weight_decay", Double.toString(weightDecay));
+        Map<String, String> provenance = Provenance.of("pretrain", kernels);
         provenance.put("data", dataset.toString());
-        provenance.put("normalization", "mean " + java.util.Arrays.toString(augment.mean()) + ", std " + java.util.Arrays.toString(augment.std()));
-        PretrainLoop loop = new PretrainLoop(model, optimizer, dataset, augment, options, checkpoint, provenance);
+        Normalization norm = new Normalization(augment.mean(), augment.std());
         LOG.info("model {}: {} parameters; data {}; output {}", cfg, model.params().numTrainable(), dataset, out.toAbsolutePath());
 
-        Visualizer viz = vizImages == 0 ? null
-                : Visualizer.ofDataset(cfg, model.params(), kernels, dataset, Visualizer.firstIndices(dataset, vizImages), augment);
-        Metrics metrics = new Metrics(out, viz, seed, start.step() > 0);
-        Progress progress = new Progress(System.out, System.console() != null, epochs);
-        if (viz != null && start.step() == 0) viz.write(out.resolve("recon-init.png"), seed);
-        try {
-            loop.run(start, new PretrainLoop.Listener() {
-                @Override public void onStep(PretrainLoop.StepReport r) {
-                    metrics.onStep(r);
-                    progress.onStep(r);
-                }
-
-                @Override public void onEpochEnd(int epoch, double meanLoss, TrainingState state, Path saved) {
-                    metrics.onEpochEnd(epoch, meanLoss, state, saved);
-                    progress.onEpochEnd(epoch, meanLoss, state, saved);
-                }
-            });
-        } catch (TrainingDivergedException e) {
-            LOG.error(e.getMessage());
-            return 3;
-        } finally {
-            metrics.close();
+        try (RunFolder folder = RunFolder.open(out, resumed == null ? null : start, Provenance.startRow(provenance))) {
+            Visualizer viz = vizImages == 0 ? null
+                    : Visualizer.ofDataset(cfg, model.params(), kernels, dataset, Visualizer.firstIndices(dataset, vizImages), augment);
+            Pictures pictures = new Pictures(folder, viz, run.seed);
+            Progress progress = new Progress(System.out, System.console() != null, epochs);
+            if (viz != null && start.step() == 0) viz.write(out.resolve("recon-init.png"), run.seed);
+            Trainer trainer = new Trainer(new Pretraining(model), optimizer, TrainData.images(dataset, augment), options)
+                    .run(folder).describe(norm, provenance, recipe).listen(Listeners.both(progress, pictures));
+            return TrainingCommand.train(trainer, start, this, "pretrain");
         }
-        LOG.info("done: {}", out.toAbsolutePath());
-        return 0;
     }
 
-    /** metrics.jsonl, loss.png and the reconstruction pictures. */
-    private static final class Metrics implements PretrainLoop.Listener, AutoCloseable {
-        private final Path dir;
+    private MaeConfig withOverrides(MaeConfig cfg) {
+        if (maskRatio != null) cfg = cfg.withMaskRatio(maskRatio);
+        if (normPixLoss != null) cfg = cfg.withNormPixLoss(normPixLoss);
+        return cfg;
+    }
+
+    /** loss.png and the reconstruction pictures, redrawn from metrics.jsonl's history at every epoch end. */
+    private static final class Pictures implements Trainer.Listener {
+        private final RunFolder folder;
         private final Visualizer viz;
         private final long maskSeed;
-        private final BufferedWriter log;
         private final List<double[]> steps = new ArrayList<>(), epochs = new ArrayList<>();
 
-        Metrics(Path dir, Visualizer viz, long maskSeed, boolean append) throws IOException {
-            this.dir = dir;
+        Pictures(RunFolder folder, Visualizer viz, long maskSeed) throws IOException {
+            this.folder = folder;
             this.viz = viz;
             this.maskSeed = maskSeed;
-            Path file = dir.resolve(METRICS);
-            if (append && Files.exists(file)) {
-                for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {   // redraw the whole curve after a resume
-                    Map<String, Double> m = Json.flatNumbers(line);
-                    if (m.containsKey("step") && m.containsKey("loss")) {
-                        (line.contains("\"epoch_end\"") ? epochs : steps).add(new double[] {m.get("step"), m.get("loss")});
-                    }
-                }
+            // metrics.jsonl was cut back to the checkpoint on resume: its rows are exactly this run's history
+            for (String line : Files.readAllLines(folder.metrics().file(), StandardCharsets.UTF_8)) {
+                Map<String, Double> m = RunFolder.numbers(line);
+                if (m.containsKey("step") && m.containsKey("loss")) (line.contains("\"epoch_end\"") ? epochs : steps).add(new double[] {m.get("step"), m.get("loss")});
             }
-            this.log = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                    append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
         }
 
-        @Override
-        public void onStep(PretrainLoop.StepReport r) {
-            ObjectNode n = JSON.createObjectNode();
-            n.put("type", "step");
-            n.put("epoch", r.epoch() + 1);
-            n.put("step", r.step());
-            n.put("loss", r.loss());
-            n.put("lr", r.lr());
-            n.put("images_per_s", Math.round(r.imagesPerSecond() * 10) / 10.0);
-            write(n);
-            steps.add(new double[] {r.step(), r.loss()});
-        }
+        @Override public void onStep(Trainer.StepReport r) { steps.add(new double[] {r.step(), r.loss()}); }
 
         @Override
-        public void onEpochEnd(int epoch, double meanLoss, TrainingState state, Path saved) {
-            ObjectNode n = JSON.createObjectNode();
-            n.put("type", "epoch_end");
-            n.put("epoch", epoch + 1);
-            n.put("step", state.step());
-            n.put("loss", meanLoss);
+        public void onEpochEnd(Trainer.EpochReport r) {
+            epochs.add(new double[] {r.state().step(), r.meanLoss()});
             try {
-                if (viz != null) n.put("viz_loss", viz.write(dir.resolve(String.format(Locale.ROOT, "recon-epoch-%03d.png", epoch + 1)), maskSeed).loss());
-                epochs.add(new double[] {state.step(), meanLoss});
-                LossCurve.write(dir.resolve(LOSS_PNG), "MAE pretraining loss", "step", "loss (masked patches)",
+                if (viz != null) {
+                    double loss = viz.write(folder.dir().resolve(String.format(Locale.ROOT, "recon-epoch-%03d.png", r.epoch() + 1)), maskSeed).loss();
+                    folder.metrics().row("pictures", Map.of("epoch", r.epoch() + 1, "viz_loss", loss));
+                }
+                LossCurve.write(folder.dir().resolve(LOSS_PNG), "MAE pretraining loss", "step", "loss (masked patches)",
                         List.of(series("per step", steps), series("epoch mean", epochs)), true, 900, 540);
             } catch (IOException e) {
                 // Pictures are a convenience: a full disk must not stop the training (the checkpoint write will say so).
-                LOG.warn("could not write the epoch {} pictures: {}", epoch + 1, e.getMessage());
+                LOG.warn("could not write the epoch {} pictures: {}", r.epoch() + 1, e.getMessage());
             }
-            if (saved != null) n.put("checkpoint", saved.getFileName().toString());
-            write(n);
         }
 
         private static LossCurve.Series series(String name, List<double[]> points) {
@@ -221,19 +190,6 @@ public final class PretrainCommand implements Callable<Integer> {
             for (int i = 0; i < x.length; i++) { x[i] = points.get(i)[0]; y[i] = points.get(i)[1]; }
             return new LossCurve.Series(name, x, y);
         }
-
-        private void write(ObjectNode n) {
-            try {
-                log.write(JSON.writeValueAsString(n));
-                log.newLine();
-                log.flush();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException("writing " + dir.resolve(METRICS) + ": " + e.getMessage(), e);
-            }
-        }
-
-        @Override
-        public void close() throws IOException { log.close(); }
     }
 
     /** The preset names, for --help. */

@@ -53,7 +53,7 @@ class PretrainCommandTest {
         byte[] saved = Files.readAllBytes(ckpt);
         Run again = mae(args);
         assertEquals(2, again.exit());
-        assertTrue(again.err().contains("already exists") && again.err().contains("--resume"), again.err());
+        assertTrue(again.err().contains("already holds a run") && again.err().contains("--resume"), again.err());
         assertArrayEquals(saved, Files.readAllBytes(ckpt), "a refused run must not touch the checkpoint");
 
         Run resumed = mae(concat(args, "--resume", ckpt.toString()));
@@ -61,6 +61,7 @@ class PretrainCommandTest {
         assertEquals(4, Checkpoint.load(ckpt).state().step());
         assertEquals(2, Checkpoint.load(ckpt).state().epoch());
         assertEquals(4, lines(out.resolve("metrics.jsonl"), "step").size(), "the resumed run appends to the metrics");
+        assertEquals(2, lines(out.resolve("metrics.jsonl"), "start").size(), "one start row per JVM");
         assertTrue(Files.exists(out.resolve("recon-epoch-002.png")));
     }
 

@@ -1,0 +1,49 @@
+package org.mae4j.mae;
+
+import org.mae4j.config.MaeConfig;
+import org.mae4j.engine.ParamStore;
+import org.mae4j.train.MicroBatch;
+import org.mae4j.train.Trainable;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * MAE pretraining as the training engine runs it (the reference's {@code main_pretrain.py} step): a random
+ * mask per image, the masked-patch loss, its backward. The masking noise of a micro-batch is drawn from
+ * {@link MicroBatch#random()} in sample order, a share of a global batch skipping the draws of the samples
+ * before it, so that processes splitting a batch mask exactly as one process does.
+ * Not thread-safe (one per training thread).
+ */
+public final class Pretraining implements Trainable {
+    private final MaskedAutoencoder model;
+    private INDArray images;   // [n, C, H, W], reused while n stays the same (no allocation per step)
+
+    public Pretraining(MaskedAutoencoder model) {
+        this.model = model;
+    }
+
+    public MaskedAutoencoder model() { return model; }
+
+    @Override public ParamStore params() { return model.params(); }
+    @Override public String kind() { return "pretrain"; }
+    @Override public MaeConfig config() { return model.config(); }
+
+    @Override
+    public double forwardBackward(MicroBatch b) {
+        MaeConfig c = model.config();
+        if (images == null || images.size(0) != b.n()) {
+            images = Nd4j.create(model.params().dataType(), b.n(), c.channels(), c.imageSize(), c.imageSize());
+        }
+        images.data().setData(b.inputs());
+        Random rng = b.random();
+        for (long i = (long) b.offset() * c.numPatches(); i > 0; i--) rng.nextDouble();   // the earlier samples' noise
+        double loss = model.forward(images, rng).loss();
+        if (Double.isFinite(loss)) model.backward();
+        return loss;
+    }
+
+    @Override public Map<String, String> describe() { return Map.of("decoder", "yes"); }
+}

@@ -1,0 +1,263 @@
+package org.mae4j.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.mae4j.io.AtomicFiles;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The output folder of one training run: {@code checkpoint.zip} (last), {@code checkpoint-best.zip} (best on
+ * validation), {@code metrics.jsonl}. Held with an exclusive lock for the run's life, so a second run into
+ * the same folder is refused at once instead of interleaving its metrics and replacing the checkpoint. On
+ * opening, temporary files left by a crashed checkpoint write are removed, and on resume the metrics are cut
+ * back to the checkpoint's step so that the steps after it, which the resumed run takes again, are not
+ * logged twice.
+ */
+public final class RunFolder implements AutoCloseable {
+    public static final String CHECKPOINT = "checkpoint.zip", BEST = "checkpoint-best.zip", METRICS = "metrics.jsonl", LOCK = ".lock";
+    /** AtomicFiles' temporaries: ".<name>.<uuid>.tmp". */
+    private static final Pattern STALE = Pattern.compile("^\\..+\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.tmp$");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path dir;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final Metrics metrics;
+    private String bestMetric;
+    private double bestValue = Double.NEGATIVE_INFINITY;
+    private int bestEpoch = -1;
+
+    private RunFolder(Path dir, FileChannel lockChannel, FileLock lock, Metrics metrics) {
+        this.dir = dir;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.metrics = metrics;
+    }
+
+    /**
+     * Opens {@code dir} for a run: a fresh one (resumeAt null; the folder must not hold a checkpoint) or one
+     * resumed at this state.
+     *
+     * @throws IllegalArgumentException one line naming the folder: it is a file, it is in use by another run,
+     *                                  or a fresh run would overwrite a checkpoint
+     */
+    public static RunFolder open(Path dir, TrainingState resumeAt, Map<String, String> startInfo) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new IllegalArgumentException("output folder " + dir + " is a file, not a folder");
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new IOException("output folder " + dir + ": cannot create it (" + e.getMessage() + ")", e);
+        }
+        FileChannel ch = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = ch.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            lock = null;   // held by this JVM
+        }
+        if (lock == null) {
+            String holder = Files.readString(dir.resolve(LOCK), StandardCharsets.UTF_8).trim();
+            ch.close();
+            throw new IllegalArgumentException("output folder " + dir + " is in use by another run (" + (holder.isEmpty() ? "unknown process" : holder)
+                    + "): wait for it to end or choose another --out");
+        }
+        try {
+            ch.truncate(0);
+            ch.write(java.nio.ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + ", started " + Instant.now()).getBytes(StandardCharsets.UTF_8)));
+            ch.force(true);
+            if (resumeAt == null && Files.exists(dir.resolve(CHECKPOINT))) {
+                throw new IllegalArgumentException("output folder " + dir + " already holds a run (" + CHECKPOINT + "): continue it with --resume "
+                        + dir.resolve(CHECKPOINT) + ", or choose another --out (nothing was overwritten)");
+            }
+            removeStaleTemporaries(dir);
+            Metrics m = new Metrics(dir.resolve(METRICS), resumeAt, startInfo);
+            return new RunFolder(dir, ch, lock, m);
+        } catch (IOException | RuntimeException e) {
+            lock.release();
+            ch.close();
+            throw e;
+        }
+    }
+
+    /** Deletes the temporary files of checkpoint writes that a crash (kill -9, power loss) interrupted. */
+    static int removeStaleTemporaries(Path dir) throws IOException {
+        int n = 0;
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                if (STALE.matcher(p.getFileName().toString()).matches() && Files.isRegularFile(p)) {
+                    Files.deleteIfExists(p);
+                    n++;
+                }
+            }
+        }
+        if (n > 0) org.slf4j.LoggerFactory.getLogger(RunFolder.class).info("removed {} temporary file(s) of an interrupted checkpoint write in {}", n, dir);
+        return n;
+    }
+
+    public Path dir() { return dir; }
+    public Path checkpoint() { return dir.resolve(CHECKPOINT); }
+    public Path best() { return dir.resolve(BEST); }
+    public Metrics metrics() { return metrics; }
+
+    /** Whether value (higher is better) beats the best so far of this metric; if so it becomes the best. */
+    boolean improves(String metric, double value, int epoch) {
+        if (bestMetric != null && !bestMetric.equals(metric)) throw new IllegalStateException("best metric was " + bestMetric + ", now " + metric);
+        bestMetric = metric;
+        if (!(value > bestValue)) return false;
+        bestValue = value;
+        bestEpoch = epoch;
+        return true;
+    }
+
+    /** The best so far, as the checkpoint's provenance carries it across a resume. */
+    Map<String, String> bestRecord() {
+        if (bestMetric == null || bestEpoch < 0) return Map.of();
+        return Map.of("best_metric", bestMetric, "best_value", Double.toString(bestValue), "best_epoch", Integer.toString(bestEpoch + 1));
+    }
+
+    /** Restores the best so far from a resumed checkpoint's provenance. */
+    public void restoreBest(Map<String, String> provenance) {
+        String m = provenance.get("best_metric"), v = provenance.get("best_value"), e = provenance.get("best_epoch");
+        if (m == null || v == null || e == null) return;
+        try {
+            bestMetric = m;
+            bestValue = Double.parseDouble(v);
+            bestEpoch = Integer.parseInt(e) - 1;
+        } catch (NumberFormatException ex) {
+            bestMetric = null;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            metrics.close();
+        } finally {
+            if (lock.isValid()) lock.release();
+            lockChannel.close();
+        }
+    }
+
+    /** metrics.jsonl: one JSON object per line: "start", "step" and "epoch_end" rows. */
+    public static final class Metrics implements AutoCloseable {
+        private final Path file;
+        private final BufferedWriter out;
+
+        Metrics(Path file, TrainingState resumeAt, Map<String, String> startInfo) throws IOException {
+            this.file = file;
+            if (resumeAt != null && Files.exists(file)) cutBack(file, resumeAt);
+            this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    resumeAt == null ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND);
+            ObjectNode n = JSON.createObjectNode();
+            n.put("type", "start");
+            n.put("time", Instant.now().toString());
+            if (resumeAt != null) {
+                n.put("resumed_at_step", resumeAt.step());
+                n.put("resumed_at_epoch", resumeAt.epoch());
+            }
+            startInfo.forEach(n::put);
+            write(n);
+        }
+
+        /**
+         * Keeps the rows up to the checkpoint: steps <= its step, epoch ends <= its epoch; a torn last line (a
+         * kill during a write) goes too. Rewritten atomically.
+         */
+        static void cutBack(Path file, TrainingState at) throws IOException {
+            List<String> kept = new ArrayList<>();
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                JsonNode n;
+                try {
+                    n = JSON.readTree(line);
+                } catch (IOException e) {
+                    continue;
+                }
+                if (n == null || !n.isObject()) continue;
+                String type = n.path("type").asText();
+                if (type.equals("step") && n.path("step").asLong() > at.step()) continue;
+                if (type.equals("epoch_end") && n.path("epoch").asInt() > at.epoch()) continue;
+                kept.add(line);
+            }
+            AtomicFiles.write(file, os -> {
+                for (String l : kept) os.write((l + "\n").getBytes(StandardCharsets.UTF_8));
+            });
+        }
+
+        public Path file() { return file; }
+
+        void step(Trainer.StepReport r) {
+            ObjectNode n = JSON.createObjectNode();
+            n.put("type", "step");
+            n.put("epoch", r.epoch() + 1);
+            n.put("step", r.step());
+            n.put("loss", r.loss());
+            n.put("lr", r.lr());
+            n.put("samples_per_s", Math.round(r.samplesPerSecond() * 10) / 10.0);
+            write(n);
+        }
+
+        void epochEnd(Trainer.EpochReport r) {
+            ObjectNode n = JSON.createObjectNode();
+            n.put("type", "epoch_end");
+            n.put("epoch", r.epoch() + 1);
+            n.put("step", r.state().step());
+            n.put("loss", r.meanLoss());
+            r.metrics().forEach(n::put);
+            if (r.checkpoint() != null) n.put("checkpoint", r.checkpoint().getFileName().toString());
+            write(n);
+        }
+
+        /** Adds a row of the caller's (e.g. a test-set score at the end, pictures' losses). */
+        public void row(String type, Map<String, ?> values) {
+            ObjectNode n = JSON.createObjectNode();
+            n.put("type", type);
+            values.forEach((k, v) -> n.set(k, JSON.valueToTree(v)));
+            write(n);
+        }
+
+        private void write(ObjectNode n) {
+            try {
+                out.write(JSON.writeValueAsString(n));
+                out.newLine();
+                out.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException("writing " + file + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException { out.close(); }
+
+        static String fmt(double v) { return String.format(Locale.ROOT, "%.6g", v); }
+    }
+
+    /** The values of a metrics row by name (numbers only), for readers of metrics.jsonl. */
+    public static Map<String, Double> numbers(String line) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        try {
+            JsonNode n = JSON.readTree(line);
+            n.fields().forEachRemaining(e -> { if (e.getValue().isNumber()) m.put(e.getKey(), e.getValue().asDouble()); });
+        } catch (IOException e) {
+            // a torn line: no numbers
+        }
+        return m;
+    }
+}
