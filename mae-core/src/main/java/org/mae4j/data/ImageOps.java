@@ -2,8 +2,8 @@ package org.mae4j.data;
 
 /**
  * The Pillow image operations that timm's RandAugment calls, on C*H*W float images in [0, 1] instead of 8-bit
- * PIL images. Each works in place on {@code img[off ..]} and leaves every value in [0, 1] (PIL stores bytes, so its
- * results are clipped too).
+ * PIL images. Each works in place on {@code img[off ..]}; {@link RandAugment.Op} clips every result to [0, 1], as
+ * Pillow's byte storage does.
  *
  * <p>Where Pillow's result depends on 8-bit values (Equalize's histogram, Posterize's bit mask, the Solarize
  * thresholds, AutoContrast's "is there any range" test) the value is quantized as {@code round(255 x)} for that
@@ -11,7 +11,8 @@ package org.mae4j.data;
  * otherwise left continuous rather than rounded to 1/255. Geometric ops sample bilinearly exactly as Pillow's
  * {@code Image.transform(AFFINE, BILINEAR)} does: output pixel centres (x + 0.5, y + 0.5) are mapped through the
  * affine matrix, points outside [0, W) x [0, H) take the fill colour, others interpolate between the four nearest
- * pixel centres with edges repeated. The MAE reference uses bicubic here; bilinear softens slightly less sharply.
+ * pixel centres with edges repeated. The MAE reference resamples bicubically (interpolation='bicubic'); bilinear
+ * is slightly softer on rotated and sheared edges.
  *
  * <p>Channels: colour operations (Color) act on 3-channel RGB images only and are the identity otherwise (a grey
  * image has no saturation); Contrast's grey level and Color's degenerate image use Pillow's luma
