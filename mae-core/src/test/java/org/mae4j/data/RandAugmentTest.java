@@ -440,6 +440,35 @@ class RandAugmentTest {
     }
 
     @Test
+    void composesWithTheCropAndNormalizationOfTheFineTuningPipeline() {
+        // crop + flip (no normalization) -> RandAugment -> Normalize -> RandomErasing, on a grey image. Pixels a
+        // translation uncovers hold the fill, which is the 8-bit-rounded mean, so they normalize to about 0.
+        Augment full = Augment.mae(1);
+        Augment cropOnly = full.withNormalization(new float[] {0f}, new float[] {1f});
+        RandAugment shiftOnly = new RandAugment(1, 10, 0, 1.0, List.of(RandAugment.Op.TRANSLATE_X_REL), full.mean());
+        int s = 16;
+        float[] src = image8(s * s, new Random(20));
+        float[] img = new float[s * s];
+        Random rng = new Random(21);
+        cropOnly.apply(src, 0, 1, s, img, 0, rng);
+        shiftOnly.apply(img, 0, 1, s, rng);
+        full.normalizeOnly(img, 0, 1, s, img, 0);
+        int filled = 0;
+        for (int y = 0; y < s; y++) {
+            // A 0.45 * 16 = 7.2 pixel shift uncovers the 7 columns on one side, whichever sign was drawn.
+            boolean right = true, left = true;
+            for (int x = 0; x < 7; x++) {
+                right &= Math.abs(img[y * s + s - 1 - x]) < 2e-3f;
+                left &= Math.abs(img[y * s + x]) < 2e-3f;
+            }
+            if (right || left) filled++;
+        }
+        assertEquals(s, filled, "rows whose uncovered columns normalize to about 0");
+        List<Box> erased = RandomErasing.of(1).apply(img, 0, 1, s, rng);
+        assertEquals(1, erased.size());
+    }
+
+    @Test
     void opProbabilityAndOpChoiceFollowTheConfig() {
         RandAugment invertOnly = new RandAugment(1, 9, 0.5, 0.5, List.of(RandAugment.Op.INVERT), new float[] {0});
         Random rng = new Random(14);
