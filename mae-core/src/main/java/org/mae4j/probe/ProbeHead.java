@@ -21,7 +21,7 @@ import java.util.Random;
  * <p>Train mode normalises with the batch's mean and biased variance and moves the running statistics by
  * momentum 0.1 towards the batch mean and the UNBIASED variance (PyTorch's rule); eval mode normalises with
  * the running statistics. The encoder is frozen, so {@link #backward} stops at the head's parameters (no
- * gradient for the features). Plain Java loops accumulating in double: a 192-d, 10-class head is ~2k
+ * gradient for the features). Plain Java loops in double (the store may be float or double): a 192-d, 10-class head is ~2k
  * parameters, and a batch of 256 costs ~0.5M multiply-adds each way, far below what ND4J calls would pay for.
  * The head reads its parameters from the store at every forward, so an optimizer or a checkpoint restore
  * acting on the store is seen at once. Not thread-safe.
@@ -45,7 +45,9 @@ public final class ProbeHead {
     // the last forward, for backward() and the accessors
     private int n = -1;
     private boolean lastTrain;
-    private float[] z = new float[0], logits = new float[0], dlogits = new float[0];   // [n, D], [n, classes], [n, classes]
+    // in double so that a double store gives double-precision losses and gradients (finite differences)
+    private double[] z = new double[0], logits = new double[0], dlogits = new double[0];   // [n, D], [n, classes], [n, classes]
+    private float[] logitsOut = new float[0];                                               // [n, classes], what forwardEval returns
 
     /** Binds a head to a store laid out by {@link #declare} (sizes are read from {@code head.1.weight}). */
     public ProbeHead(ParamStore store) {
@@ -161,7 +163,7 @@ public final class ProbeHead {
             for (int c = 0; c < classes; c++) max = Math.max(max, logits[o + c]);
             for (int c = 0; c < classes; c++) sum += Math.exp(logits[o + c] - max);
             loss += Math.log(sum) + max - logits[o + labels[i]];
-            for (int c = 0; c < classes; c++) dlogits[o + c] = (float) ((Math.exp(logits[o + c] - max) / sum - (c == labels[i] ? 1 : 0)) / n);
+            for (int c = 0; c < classes; c++) dlogits[o + c] = (Math.exp(logits[o + c] - max) / sum - (c == labels[i] ? 1 : 0)) / n;
         }
         if (!Double.isFinite(loss)) throw new IllegalStateException("probe loss is not finite (" + loss + "): the features or the head hold NaN/infinity");
         return loss / n;
@@ -197,14 +199,21 @@ public final class ProbeHead {
         normalize(x, n, rm, rv);
         linear(n);
         lastTrain = false;
-        return logits;
+        for (int i = 0; i < logits.length; i++) logitsOut[i] = (float) logits[i];
+        return logitsOut;
     }
 
-    /** Logits [n, classes] of the last forward (train or eval); this head's buffer. */
-    public float[] logits() { requireForward(); return logits; }
+    /** Logits [n, classes] of the last forward (train or eval), a new array. */
+    public float[] logits() { requireForward(); return toFloat(logits); }
 
-    /** The BatchNorm output [n, D] of the last forward, the Linear's input; this head's buffer. */
-    public float[] normalized() { requireForward(); return z; }
+    /** The BatchNorm output [n, D] of the last forward, the Linear's input, a new array. */
+    public float[] normalized() { requireForward(); return toFloat(z); }
+
+    private static float[] toFloat(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) f[i] = (float) v[i];
+        return f;
+    }
 
     /** Rows of the last forward. */
     public int batchSize() { requireForward(); return n; }
@@ -221,7 +230,8 @@ public final class ProbeHead {
         for (int start = 0; start < f.n(); start += batch) {
             int b = Math.min(batch, f.n() - start);
             System.arraycopy(f.x(), start * d, rows, 0, b * d);
-            float[] lg = forwardEval(rows, b);
+            forwardEval(rows, b);
+            double[] lg = logits;
             for (int i = 0; i < b; i++) {
                 int y = f.labels()[start + i], o = i * classes, above = 0;
                 if (y < 0 || y >= classes) throw new IllegalArgumentException("label " + y + " of row " + (start + i) + " is outside [0, " + classes + ")");
@@ -250,9 +260,10 @@ public final class ProbeHead {
 
     private void ensure(int rows) {
         if (rows != n) {
-            z = new float[rows * d];
-            logits = new float[rows * classes];
-            dlogits = new float[rows * classes];
+            z = new double[rows * d];
+            logits = new double[rows * classes];
+            dlogits = new double[rows * classes];
+            logitsOut = new float[rows * classes];
             n = rows;
         }
     }
@@ -261,7 +272,7 @@ public final class ProbeHead {
     private void normalize(float[] x, int rows, double[] mean, double[] var) {
         double[] inv = new double[d];
         for (int j = 0; j < d; j++) inv[j] = 1 / Math.sqrt(var[j] + EPS);
-        for (int i = 0; i < rows; i++) for (int j = 0; j < d; j++) z[i * d + j] = (float) ((x[i * d + j] - mean[j]) * inv[j]);
+        for (int i = 0; i < rows; i++) for (int j = 0; j < d; j++) z[i * d + j] = (x[i * d + j] - mean[j]) * inv[j];
     }
 
     /** logits = z W^T + b. */
@@ -273,7 +284,7 @@ public final class ProbeHead {
                 double s = b[c];
                 int wo = c * d;
                 for (int j = 0; j < d; j++) s += w[wo + j] * z[zo + j];
-                logits[i * classes + c] = (float) s;
+                logits[i * classes + c] = s;
             }
         }
     }
