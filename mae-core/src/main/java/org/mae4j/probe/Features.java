@@ -40,6 +40,46 @@ public record Features(float[] x, int[] labels, int n, int d) {
     }
 
     /**
+     * The raw-pixel baseline's features: every image normalized (no augmentation) and flattened in the
+     * dataset's [C, H, W] order, d = C*H*W.
+     */
+    public static Features pixels(ImageDataset data, Augment normalization) {
+        if (!data.hasLabels()) throw new IllegalArgumentException("a classifier needs labels; " + data + " has none");
+        if (normalization.channels() != data.channels()) {
+            throw new IllegalArgumentException("normalization is for " + normalization.channels() + " channels, " + data + " has " + data.channels());
+        }
+        int n = data.size(), len = data.imageLength();
+        float[] x = new float[Math.multiplyExact(n, len)];
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            data.image(i, x, i * len);
+            normalization.normalizeOnly(x, i * len, data.channels(), data.imageSize(), x, i * len);
+            labels[i] = data.label(i);
+        }
+        return new Features(x, labels, n, len);
+    }
+
+    /**
+     * Copies rows order[from], ..., order[from + count - 1] into xOut [count, d] and their labels into
+     * yOut [count]: a shuffled mini-batch for {@link ProbeHead#forwardTrain}.
+     */
+    public void gather(int[] order, int from, int count, float[] xOut, int[] yOut) {
+        if (from < 0 || count < 0 || from + count > order.length) {
+            throw new IllegalArgumentException("rows " + from + ".." + (from + count) + " are outside the order's " + order.length);
+        }
+        if (xOut.length < (long) count * d || yOut.length < count) {
+            throw new IllegalArgumentException("output buffers hold " + xOut.length + " values / " + yOut.length + " labels, " + count + " rows need "
+                    + (long) count * d + " / " + count);
+        }
+        for (int q = 0; q < count; q++) {
+            int i = order[from + q];
+            if (i < 0 || i >= n) throw new IllegalArgumentException("row " + i + " is outside [0, " + n + ")");
+            System.arraycopy(x, i * d, xOut, q * d, d);
+            yOut[q] = labels[i];
+        }
+    }
+
+    /**
      * Encodes every image of a labeled dataset in batches: the reference protocol's features, the pooled
      * output of the encoder's final norm ({@code d} = D).
      *

@@ -72,4 +72,32 @@ class FeaturesTest {
             assertTrue(e.getMessage().contains("1..2") && e.getMessage().contains("got " + k), e.getMessage());
         }
     }
+
+    @Test
+    void pixelsAreTheNormalizedImagesFlattened() {
+        LinearProbeTest.Labeled data = new LinearProbeTest.Labeled(3);
+        Augment norm = Augment.mae(3);
+        Features f = Features.pixels(data, norm);
+        assertEquals(3 * 16 * 16, f.d());
+        assertArrayEquals(new int[] {0, 1, 0}, f.labels());
+        float[] img = new float[768];
+        data.image(2, img, 0);
+        // ImageNet normalization of channel c: (v - mean[c]) / std[c], the image in [C, H, W] order
+        for (int k = 0; k < 768; k += 97) {
+            int c = k / 256;
+            assertEquals((img[k] - norm.mean()[c]) / norm.std()[c], f.x()[2 * 768 + k], 1e-5, "pixel " + k);
+        }
+    }
+
+    @Test
+    void gatherCopiesTheOrderedRows() {
+        Features f = new Features(new float[] {0, 1, 10, 11, 20, 21}, new int[] {5, 6, 7}, 3, 2);
+        float[] x = new float[4];
+        int[] y = new int[2];
+        f.gather(new int[] {1, 2, 0}, 1, 2, x, y);
+        assertArrayEquals(new float[] {20, 21, 0, 1}, x);
+        assertArrayEquals(new int[] {7, 5}, y);
+        var e = assertThrows(IllegalArgumentException.class, () -> f.gather(new int[] {0, 3}, 0, 2, x, y));
+        assertTrue(e.getMessage().contains("row 3"), e.getMessage());
+    }
 }

@@ -170,10 +170,7 @@ class ProbeHeadTest {
         for (int epoch = 0; epoch < 30; epoch++) {
             for (int i = n - 1; i > 0; i--) { int j = shuffle.nextInt(i + 1); int t = order[i]; order[i] = order[j]; order[j] = t; }
             for (int start = 0; start + batch <= n; start += batch) {
-                for (int q = 0; q < batch; q++) {
-                    System.arraycopy(train.x(), order[start + q] * d, xb, q * d, d);
-                    yb[q] = train.labels()[order[start + q]];
-                }
+                train.gather(order, start, batch, xb, yb);
                 last = h.forwardTrain(xb, yb, batch);
                 if (Double.isNaN(first)) first = last;
                 s.zeroGrad();
