@@ -1,6 +1,7 @@
 package org.mae4j.probe;
 
 import org.mae4j.engine.ParamStore;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -21,8 +22,9 @@ import java.util.Random;
  * <p>Train mode normalises with the batch's mean and biased variance and moves the running statistics by
  * momentum 0.1 towards the batch mean and the UNBIASED variance (PyTorch's rule); eval mode normalises with
  * the running statistics. The encoder is frozen, so {@link #backward} stops at the head's parameters (no
- * gradient for the features). Plain Java loops in double (the store may be float or double): a 192-d, 10-class head is ~2k
- * parameters, and a batch of 256 costs ~0.5M multiply-adds each way, far below what ND4J calls would pay for.
+ * gradient for the features). Plain Java loops in double (the store may be float or double): a 192-d,
+ * 10-class head is ~2k parameters, and a batch of 256 costs ~0.5M multiply-adds each way, far below what
+ * ND4J calls would pay for.
  * The head reads its parameters from the store at every forward, so an optimizer or a checkpoint restore
  * acting on the store is seen at once. Not thread-safe.
  */
@@ -95,7 +97,7 @@ public final class ProbeHead {
     }
 
     /** A store holding only a head for D-dimensional features, initialised by {@link #init}. */
-    public static ParamStore create(int d, int classes, org.nd4j.linalg.api.buffer.DataType dtype, Random rng) {
+    public static ParamStore create(int d, int classes, DataType dtype, Random rng) {
         ParamStore.Builder b = ParamStore.builder();
         declare(b, d, classes);
         ParamStore s = b.build(dtype);
@@ -128,7 +130,8 @@ public final class ProbeHead {
     /**
      * Train-mode forward and loss: x [n, D] (rows 0..n-1 of x), labels [n] -> mean cross-entropy. Uses the
      * batch statistics, updates the running statistics once, and keeps what {@link #backward} needs.
-     * n must be >= 2 (an unbiased variance of one row does not exist; PyTorch refuses it too).
+     * n must be >= 2 (an unbiased variance of one row does not exist; PyTorch refuses it too), so a loop
+     * drops a last batch of one row (the reference's train loader drops every partial batch).
      */
     public double forwardTrain(float[] x, int[] labels, int n) {
         checkInput(x, n);
@@ -165,8 +168,7 @@ public final class ProbeHead {
             loss += Math.log(sum) + max - logits[o + labels[i]];
             for (int c = 0; c < classes; c++) dlogits[o + c] = (Math.exp(logits[o + c] - max) / sum - (c == labels[i] ? 1 : 0)) / n;
         }
-        if (!Double.isFinite(loss)) throw new IllegalStateException("probe loss is not finite (" + loss + "): the features or the head hold NaN/infinity");
-        return loss / n;
+        return loss / n;   // NaN/infinity passes through: the training loop stops with its step and lr
     }
 
     /**

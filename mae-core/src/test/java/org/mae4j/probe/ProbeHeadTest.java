@@ -144,6 +144,8 @@ class ProbeHeadTest {
         e = assertThrows(IllegalArgumentException.class, () -> h.forwardEval(new float[5], 2));
         assertTrue(e.getMessage().contains("x has 5 values"), e.getMessage());
         assertThrows(IllegalStateException.class, h::backward);
+        assertTrue(Double.isNaN(h.forwardTrain(new float[] {Float.NaN, 0, 0, 1, 2, 3}, new int[] {0, 1}, 2)),
+                "a NaN feature gives a NaN loss for the loop to report, not an exception from the head");
         e = assertThrows(IllegalArgumentException.class, () -> ProbeHead.create(3, 1, DataType.FLOAT, new Random(0)));
         assertTrue(e.getMessage().contains("at least 2 classes"), e.getMessage());
     }
