@@ -29,6 +29,19 @@ class ProbeHeadTest {
         assertEquals(0, s.param(ProbeHead.BIAS).sumNumber().doubleValue());
     }
 
+    /** What a checkpoint does with the store: every entry, the scalar count included, through .npy and back. */
+    @Test
+    void headStateRoundTripsThroughNpyFiles(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+        ParamStore s = ProbeHead.create(4, 3, DataType.FLOAT, new Random(8));
+        ProbeHead h = new ProbeHead(s);
+        for (int t = 0; t < 3; t++) h.forwardTrain(new float[] {1, 2, 3, 4, 0, -1, 5, 2, 7, 7, 1, 0}, new int[] {0, 2, 1}, 3);
+        org.mae4j.io.NpyWeights.save(s, dir);
+        ParamStore back = ProbeHead.create(4, 3, DataType.FLOAT, new Random(9));
+        org.mae4j.io.NpyWeights.load(back, dir);
+        assertArrayEquals(s.flatParams().toFloatVector(), back.flatParams().toFloatVector());
+        assertEquals(3, back.param(ProbeHead.NUM_BATCHES).getDouble(0));
+    }
+
     @Test
     void initialWeightsHaveTheReferencesScale() {
         ParamStore s = ProbeHead.create(200, 50, DataType.FLOAT, new Random(1));
