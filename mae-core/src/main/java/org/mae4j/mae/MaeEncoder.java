@@ -90,6 +90,33 @@ public final class MaeEncoder {
         return inference.latent;
     }
 
+    /** Receives a block's output during {@link #infer(INDArray, MaskSample, BlockTap)}. */
+    @FunctionalInterface
+    public interface BlockTap {
+        /** rows [N*(1+K), D]: block `block`'s output before the final norm; valid only during the call. */
+        void accept(int block, INDArray rows);
+    }
+
+    /**
+     * {@link #infer(INDArray, MaskSample)}, also handing every block's output to tap (read-only; for features
+     * from intermediate blocks). images [N,C,H,W] -> latent [N*(1+K), D], as infer.
+     */
+    public INDArray infer(INDArray images, MaskSample m, BlockTap tap) {
+        java.util.Objects.requireNonNull(tap, "tap");
+        int nb = checkMask(images, m), kk = m.k();
+        if (inference == null || !inference.fits(nb, kk)) {
+            inference = new Pass(nb, kk);
+            shared = new TransformerBlock.Activations(dtype, nb, 1 + kk, cfg.encoder());
+        }
+        INDArray x = embed(images, m, inference);
+        for (int i = 0; i < blocks.length; i++) {
+            x = blocks[i].infer(x, shared);
+            tap.accept(i, x);
+        }
+        norm.forward(x, inference.latent, inference.mean, inference.rstd);
+        return inference.latent;
+    }
+
     private int checkMask(INDArray images, MaskSample m) {
         int nb = (int) images.size(0), l = cfg.numPatches();
         if (m.n() != nb || m.l() != l) {

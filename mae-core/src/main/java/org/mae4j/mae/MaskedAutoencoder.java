@@ -125,6 +125,16 @@ public final class MaskedAutoencoder {
         return encoder.infer(images, MaskSample.keepAll(n, l)).reshape('c', n, 1 + l, cfg.encoder().width());
     }
 
+    /**
+     * {@link #encode(INDArray)}, also handing every encoder block's output [N*(1+L), D] (before the final norm,
+     * valid only during the call) to tap: for features from intermediate blocks. images [N,C,H,W] -> [N, 1+L, D].
+     */
+    public INDArray encode(INDArray images, MaeEncoder.BlockTap tap) {
+        checkImages(images);
+        int n = (int) images.size(0), l = cfg.numPatches();
+        return encoder.infer(images, MaskSample.keepAll(n, l), tap).reshape('c', n, 1 + l, cfg.encoder().width());
+    }
+
     private void checkImages(INDArray images) {
         long[] s = images.shape();
         int sz = cfg.imageSize();
