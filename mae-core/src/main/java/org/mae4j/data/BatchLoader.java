@@ -162,7 +162,7 @@ public final class BatchLoader implements AutoCloseable, Iterator<Batch> {
     }
 
     /** Seed of the augmentation of the k-th image (in epoch order) of the given epoch. */
-    static long sampleSeed(long seed, int epoch, int k) {
+    public static long sampleSeed(long seed, int epoch, int k) {
         return mix(seed, epoch, k);
     }
 

@@ -36,7 +36,7 @@ class FeaturesTest {
         }
         for (ParamStore.Entry e : truncated.params().entries()) truncated.params().set(e.name(), full.params().param(e.name()));
 
-        LinearProbeTest.Labeled data = new LinearProbeTest.Labeled(5);
+        FeaturesExtractionTest.Labeled data = new FeaturesExtractionTest.Labeled(5);
         Augment norm = Augment.mae(3);
         int w = cfg.encoder().width();
         for (Features.Pool pool : Features.Pool.values()) {
@@ -57,7 +57,7 @@ class FeaturesTest {
     @Test
     void oneBlockIsTheReferenceProtocol() {
         MaskedAutoencoder m = MaskedAutoencoder.create(MaeConfig.micro(), new Random(23));
-        LinearProbeTest.Labeled data = new LinearProbeTest.Labeled(3);
+        FeaturesExtractionTest.Labeled data = new FeaturesExtractionTest.Labeled(3);
         Augment norm = Augment.mae(3);
         assertArrayEquals(Features.extract(m, data, norm, Features.Pool.CLS, 2, null).x(),
                 Features.extract(m, data, norm, Features.Pool.CLS, 1, 2, null).x());
@@ -66,7 +66,7 @@ class FeaturesTest {
     @Test
     void blockCountOutsideTheEncoderIsRefused() {
         MaskedAutoencoder m = MaskedAutoencoder.create(MaeConfig.micro(), new Random(24));
-        LinearProbeTest.Labeled data = new LinearProbeTest.Labeled(2);
+        FeaturesExtractionTest.Labeled data = new FeaturesExtractionTest.Labeled(2);
         for (int k : new int[] {0, 3}) {
             var e = assertThrows(IllegalArgumentException.class, () -> Features.extract(m, data, Augment.mae(3), Features.Pool.CLS, k, 2, null));
             assertTrue(e.getMessage().contains("1..2") && e.getMessage().contains("got " + k), e.getMessage());
@@ -75,7 +75,7 @@ class FeaturesTest {
 
     @Test
     void pixelsAreTheNormalizedImagesFlattened() {
-        LinearProbeTest.Labeled data = new LinearProbeTest.Labeled(3);
+        FeaturesExtractionTest.Labeled data = new FeaturesExtractionTest.Labeled(3);
         Augment norm = Augment.mae(3);
         Features f = Features.pixels(data, norm);
         assertEquals(3 * 16 * 16, f.d());
