@@ -12,6 +12,8 @@ import picocli.CommandLine;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -28,8 +30,11 @@ class BenchCommandTest {
             CommandLine cl = Mae.commandLine();
             StringWriter err = new StringWriter();
             cl.setErr(new PrintWriter(err));
-            int exit = cl.execute("bench", "--config", "micro", "--batch", "4", "--steps", "2", "--warmup", "1", "--no-sgemm",
-                    "--gemm", gemm, "--json", json.toString());
+            List<String> args = new ArrayList<>(List.of("bench", "--config", "micro", "--batch", "4", "--steps", "2", "--warmup", "1", "--no-sgemm",
+                    "--json", json.toString()));
+            // auto as the default: the --gemm java of the run before must not stick
+            if (!gemm.equals("auto")) args.addAll(List.of("--gemm", gemm));
+            int exit = cl.execute(args.toArray(String[]::new));
             assertEquals(0, exit, err.toString());
             JsonNode r = new ObjectMapper().readTree(json.toFile());
             assertTrue(r.get("train_images_per_s").asDouble() > 0, r.toString());
@@ -67,6 +72,7 @@ class BenchCommandTest {
         String summary = gemm.get("summary").asText();
         assertTrue(summary.contains(products.size() + " products"), summary + " vs " + products.size() + " products");
         if (want != null) assertTrue(summary.startsWith(want + " (--gemm=" + requested), summary);
+        else assertFalse(summary.contains("--gemm"), "the last run's --gemm stuck: " + summary);
     }
 
     @Test
