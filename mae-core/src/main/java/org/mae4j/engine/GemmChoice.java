@@ -365,9 +365,7 @@ public final class GemmChoice {
     }
 
     /** Tests only: the per-shape choice of this JVM is rebuilt at next use (e.g. after changing the cache folder). */
-    static synchronized void resetShared() {
-        synchronized (GemmChoice.class) { shared = null; }
-    }
+    static synchronized void resetShared() { shared = null; }
 
     /** For tests: the decisions known so far, shape key -> path, sorted. */
     Map<String, String> knownPaths() {
