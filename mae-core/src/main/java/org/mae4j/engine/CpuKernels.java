@@ -9,6 +9,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
 
@@ -29,12 +31,13 @@ public final class CpuKernels implements Kernels {
     private final ForkJoinPool pool;
     private final int threads;
     private final boolean vector;
-    private final boolean javaGemm;
+    private final GemmChoice gemmChoice;
+    private final Map<GemmChoice.Shape, GemmChoice.Decision> issued = new ConcurrentHashMap<>();   // every shape this instance has run, and its path
     private final ThreadLocal<Object> gemmPacks = new ThreadLocal<>();   // VectorGemm.Packs, typed Object so this class loads without the Vector API
 
     /** Who computes the matrix products. */
     public enum GemmPath {
-        /** Whichever of the two was faster on this machine in a short measurement at first use (see {@link GemmChoice}). */
+        /** Per product shape, whichever is faster on this machine, measured once and cached; overridable (see {@link GemmChoice}). */
         AUTO,
         /** The Java AVX-512 kernel ({@link VectorGemm}); needs the Vector API. */
         JAVA,
@@ -52,29 +55,44 @@ public final class CpuKernels implements Kernels {
      * @param threads   workers for the Java loops (OpenBLAS keeps its own threads for the products)
      * @param vectorApi use the Vector API loops; needs {@code --add-modules jdk.incubator.vector}
      * @param gemm      who computes matrix products; AUTO considers the Java kernel only with the Vector API and
-     *                  512-bit vectors
+     *                  512-bit vectors, and follows MAE4J_GEMM / -Dmae4j.gemm / --gemm when set ({@link GemmChoice})
      */
     public CpuKernels(int threads, boolean vectorApi, GemmPath gemm) {
+        this(threads, vectorApi, GemmChoice.forKernels(gemm, check(threads, vectorApi, gemm)));
+    }
+
+    /** With a given choice of gemm paths (tests inject one over a temporary cache and fake measurements). */
+    CpuKernels(int threads, boolean vectorApi, GemmChoice choice) {
+        check(threads, vectorApi, choice.fixedTo(GemmChoice.GemmPathName.OPENBLAS) ? GemmPath.BLAS : GemmPath.JAVA);
+        this.threads = threads;
+        this.vector = vectorApi;
+        this.gemmChoice = choice;
+        this.pool = new ForkJoinPool(threads);
+    }
+
+    private static boolean check(int threads, boolean vectorApi, GemmPath gemm) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         if (vectorApi && !VectorSupport.available()) {
             throw new IllegalStateException("the Vector API is not available: start the JVM with --add-modules jdk.incubator.vector");
         }
         if (gemm == GemmPath.JAVA && !vectorApi) throw new IllegalArgumentException("the Java gemm path needs the Vector API (vectorApi = true)");
-        this.threads = threads;
-        this.vector = vectorApi;
-        this.javaGemm = switch (gemm) {
-            case JAVA -> true;
-            case BLAS -> false;
-            case AUTO -> vectorApi && VectorGemm.worthIt() && GemmChoice.javaIsFaster();
-        };
-        this.pool = new ForkJoinPool(threads);
+        return vectorApi;
     }
 
-    /** Ends the worker threads (for short-lived instances such as GemmChoice's; this instance is unusable after). */
+    /** Ends the worker threads (for short-lived instances; this instance is unusable after). */
     void shutdown() { pool.shutdown(); }
 
-    /** True when matrix products use the Java AVX-512 kernel instead of OpenBLAS. */
-    public boolean usesJavaGemm() { return javaGemm; }
+    /** True when every matrix product uses the Java AVX-512 kernel (a fixed choice; AUTO decides per shape). */
+    public boolean usesJavaGemm() { return gemmChoice.fixedTo(GemmChoice.GemmPathName.JAVA); }
+
+    /** How this instance's products are routed, before any has run: e.g. "openblas (MAE4J_GEMM=openblas)". */
+    public String gemmMode() { return gemmChoice.mode(); }
+
+    /** The paths of the products run so far in one line, e.g. "openblas (auto, 18 products: 18 cached)"; see {@link GemmChoice#describe}. */
+    public String gemmSummary() { return GemmChoice.summary(gemmChoice, issued); }
+
+    /** Shape key (e.g. "M2048 N576 K192 NT") -> "java" or "openblas" for every product run so far, sorted by key. */
+    public Map<String, String> gemmPaths() { return GemmChoice.paths(issued); }
 
     /** True when the Vector API loops are in use. */
     public boolean usesVectorApi() { return vector; }
@@ -162,7 +180,24 @@ public final class CpuKernels implements Kernels {
             throw new IllegalArgumentException("gemm shapes: op(a) [" + am + "," + k + "] x op(b) [" + bk + "," + bn
                     + "] -> c [" + m + "," + n + "]");
         }
-        if (javaGemm) {
+        GemmChoice.Shape shape = new GemmChoice.Shape(m, n, k, transA, transB);
+        GemmChoice.Decision d = issued.get(shape);
+        if (d == null) {
+            d = gemmChoice.decide(shape, this::gemmOn);
+            issued.putIfAbsent(shape, d);
+        }
+        gemmOn(d.path() == GemmChoice.GemmPathName.JAVA, a, transA, b, transB, c, alpha, beta);
+    }
+
+    private void gemmOn(boolean java, INDArray a, boolean transA, INDArray b, boolean transB, INDArray c) {
+        gemmOn(java, a, transA, b, transB, c, 1, 0);
+    }
+
+    /** The product on one path; shapes already checked. */
+    private void gemmOn(boolean java, INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, double alpha, double beta) {
+        int m = rows(c), n = cols(c);
+        int k = transA ? rows(a) : cols(a);
+        if (java) {
             FloatBuffer ab = buf(a), bb = buf(b);
             ByteBuffer cb = bytes(c);
             int panels = (m + VectorGemm.MR - 1) / VectorGemm.MR;

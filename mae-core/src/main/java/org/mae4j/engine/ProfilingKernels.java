@@ -20,6 +20,9 @@ public final class ProfilingKernels implements Kernels {
 
     public ProfilingKernels(Kernels inner) { this.inner = inner; }
 
+    /** The kernels being timed. */
+    public Kernels inner() { return inner; }
+
     private void add(Op op, long t0) { nanos[op.ordinal()] += System.nanoTime() - t0; calls[op.ordinal()]++; }
 
     /** Seconds per operation since the last reset, in declaration order. */

@@ -39,7 +39,9 @@ public final class BenchCommand implements Callable<Integer> {
     /** What one configuration measured. */
     public record Result(String preset, int batch, double trainMedian, double trainMin, double trainMax, double trainOverall,
                          double encoderMedian, double allocationsPerStep, double gflopPerImage, double trainPeakRssMib,
-                         Map<ProfilingKernels.Op, Double> profile) {}
+                         Map<ProfilingKernels.Op, Double> profile, String gemmSummary, Map<String, String> gemmPaths) {}
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     static final List<Case> DEFAULT_CASES = List.of(new Case("tinyFmnist", 256, 10), new Case("vitTiny32", 128, 10),
             new Case("maeVitBasePatch16", 8, 3));
@@ -58,8 +60,8 @@ public final class BenchCommand implements Callable<Integer> {
     boolean profile;
     @Option(names = "--no-sgemm", description = "Skip the 4096^3 sgemm measurement.")
     boolean noSgemm;
-    @Option(names = "--gemm", defaultValue = "auto", description = "Matrix products: auto (the faster on this machine), java (AVX-512 kernel) or blas (OpenBLAS).")
-    String gemm;
+    @picocli.CommandLine.Mixin
+    GemmOption gemm;
 
     @Override
     public Integer call() throws IOException {
@@ -74,32 +76,31 @@ public final class BenchCommand implements Callable<Integer> {
             cases = List.of(new Case(config, b, steps != null ? steps : 10));
         }
         if (warmup < 0) throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup);
-        CpuKernels.GemmPath path = switch (gemm) {
-            case "auto" -> CpuKernels.GemmPath.AUTO;
-            case "java" -> CpuKernels.GemmPath.JAVA;
-            case "blas" -> CpuKernels.GemmPath.BLAS;
-            default -> throw new IllegalArgumentException("--gemm must be auto, java or blas, got " + gemm);
-        };
-        run(cases, warmup, !noSgemm, profile, path, json, System.out);
+        // --gemm is in force for the JVM by now (GemmOption); AUTO follows it
+        run(cases, warmup, !noSgemm, profile, CpuKernels.GemmPath.AUTO, json, System.out);
         return 0;
     }
 
     /** Measures the cases and prints a table (and JSON when jsonFile is set). */
     public static List<Result> run(List<Case> cases, int warmup, boolean sgemm, boolean profile, CpuKernels.GemmPath gemmPath,
                                    Path jsonFile, PrintStream out) throws IOException {
-        CpuKernels kernels = new CpuKernels(Runtime.getRuntime().availableProcessors(), org.mae4j.engine.VectorSupport.available(), gemmPath);
+        int threads = Runtime.getRuntime().availableProcessors();
+        boolean vector = org.mae4j.engine.VectorSupport.available();
+        CpuKernels kernels = new CpuKernels(threads, vector, gemmPath);
         out.printf(Locale.ROOT, "# mae4j bench: %s, %d cores, java %s, OMP_WAIT_POLICY=%s, OPENBLAS_THREAD_TIMEOUT=%s, OPENBLAS_CORETYPE=%s%n",
                 Nd4j.getBackend().getClass().getSimpleName(), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"), System.getenv("OMP_WAIT_POLICY"), System.getenv("OPENBLAS_THREAD_TIMEOUT"), System.getenv("OPENBLAS_CORETYPE"));
-        out.printf(Locale.ROOT, "# matrix products: %s (--gemm %s)%n", kernels.usesJavaGemm() ? "Java AVX-512 kernel" : "OpenBLAS cblas_sgemm",
-                gemmPath.name().toLowerCase(Locale.ROOT));
+        out.printf(Locale.ROOT, "# matrix products: %s%n", kernels.gemmMode());
         List<Result> results = new ArrayList<>();
         for (Case c : cases) {
-            Result r = measure(c, warmup, profile, kernels);
+            // kernels of its own per configuration, so that its products (and their paths) are its own
+            Result r = measure(c, warmup, profile, new CpuKernels(threads, vector, gemmPath));
             results.add(r);
             out.printf(Locale.ROOT, "%-18s B=%-4d train %7.1f img/s (min %.1f, max %.1f, overall %.1f; %.0f GFLOP/s)  encoder %7.1f img/s  allocs/step %.1f  peak RSS after training %.0f MiB%n",
                     r.preset(), r.batch(), r.trainMedian(), r.trainMin(), r.trainMax(), r.trainOverall(),
                     r.trainMedian() * r.gflopPerImage(), r.encoderMedian(), r.allocationsPerStep(), r.trainPeakRssMib());
+            out.printf(Locale.ROOT, "    matrix products: %s%n", r.gemmSummary());
+            r.gemmPaths().forEach((shape, path) -> out.printf(Locale.ROOT, "      %-26s %s%n", shape, path));
             if (r.profile() != null) {
                 double total = r.profile().values().stream().mapToDouble(Double::doubleValue).sum();
                 r.profile().forEach((op, s) -> { if (s > 0) out.printf(Locale.ROOT, "    %-14s %8.1f ms/step (%4.1f%%)%n", op, s * 1000, 100 * s / total); });
@@ -107,14 +108,15 @@ public final class BenchCommand implements Callable<Integer> {
         }
         // After the models, so that its 200 MB of operands do not count in the first configuration's training peak.
         double[] gemm = sgemm ? sgemmGflops(kernels, 4096, 5) : null;
-        if (gemm != null) out.printf(Locale.ROOT, "# sgemm 4096x4096x4096: best %.1f GFLOP/s, median %.1f GFLOP/s%n", gemm[0], gemm[1]);
+        if (gemm != null) out.printf(Locale.ROOT, "# sgemm 4096x4096x4096 (%s): best %.1f GFLOP/s, median %.1f GFLOP/s%n",
+                kernels.gemmPaths().getOrDefault("M4096 N4096 K4096 NN", "?"), gemm[0], gemm[1]);
         long peak = peakRssKb();
         out.printf(Locale.ROOT, "# peak resident memory of the whole run: %.0f MiB (each configuration's own peak is only exact for the first)%n", peak / 1024.0);
-        if (jsonFile != null) writeJson(jsonFile, results, gemm, peak);
+        if (jsonFile != null) writeJson(jsonFile, results, gemm, kernels.gemmMode(), peak);
         return results;
     }
 
-    static Result measure(Case c, int warmup, boolean profile, Kernels base) {
+    static Result measure(Case c, int warmup, boolean profile, CpuKernels base) {
         MaeConfig cfg = MaeConfig.preset(c.preset());
         ProfilingKernels prof = profile ? new ProfilingKernels(base) : null;
         Kernels k = profile ? prof : base;
@@ -154,7 +156,8 @@ public final class BenchCommand implements Callable<Integer> {
         }
         double total = Arrays.stream(times).sum();
         return new Result(c.preset(), c.batch(), c.batch() / median(times), c.batch() / max(times), c.batch() / min(times),
-                c.batch() * times.length / total, c.batch() / median(enc), allocs, trainGflopPerImage(cfg), trainPeak, breakdown);
+                c.batch() * times.length / total, c.batch() / median(enc), allocs, trainGflopPerImage(cfg), trainPeak, breakdown,
+                base.gemmSummary(), base.gemmPaths());
     }
 
     /**
@@ -224,8 +227,9 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void writeJson(Path file, List<Result> results, double[] gemm, long peakKb) throws IOException {
+    private static void writeJson(Path file, List<Result> results, double[] gemm, String gemmMode, long peakKb) throws IOException {
         StringBuilder j = new StringBuilder("{\n");
+        j.append("  \"gemm_mode\": ").append(JSON.writeValueAsString(gemmMode)).append(",\n");
         if (!results.isEmpty()) j.append(String.format(Locale.ROOT, "  \"train_images_per_s\": %.2f,%n", results.get(0).trainMedian()));
         if (gemm != null) j.append(String.format(Locale.ROOT, "  \"sgemm_gflops\": {\"best\": %.1f, \"median\": %.1f},%n", gemm[0], gemm[1]));
         j.append(String.format(Locale.ROOT, "  \"peak_rss_mib\": %.1f,%n", peakKb / 1024.0));
@@ -235,9 +239,11 @@ public final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i < results.size(); i++) {
             Result r = results.get(i);
             j.append(String.format(Locale.ROOT,
-                    "    {\"config\": \"%s\", \"batch\": %d, \"train_images_per_s\": %.2f, \"train_min\": %.2f, \"train_max\": %.2f, \"train_overall\": %.2f, \"encoder_images_per_s\": %.2f, \"allocations_per_step\": %.2f, \"gflop_per_image\": %.4f, \"train_peak_rss_mib\": %.1f}%s%n",
+                    "    {\"config\": \"%s\", \"batch\": %d, \"train_images_per_s\": %.2f, \"train_min\": %.2f, \"train_max\": %.2f, \"train_overall\": %.2f, \"encoder_images_per_s\": %.2f, \"allocations_per_step\": %.2f, \"gflop_per_image\": %.4f, \"train_peak_rss_mib\": %.1f,%n"
+                            + "     \"gemm\": {\"summary\": %s, \"products\": %s}}%s%n",
                     r.preset(), r.batch(), r.trainMedian(), r.trainMin(), r.trainMax(), r.trainOverall(), r.encoderMedian(),
-                    r.allocationsPerStep(), r.gflopPerImage(), r.trainPeakRssMib(), i + 1 < results.size() ? "," : ""));
+                    r.allocationsPerStep(), r.gflopPerImage(), r.trainPeakRssMib(), JSON.writeValueAsString(r.gemmSummary()),
+                    JSON.writeValueAsString(r.gemmPaths()), i + 1 < results.size() ? "," : ""));
         }
         j.append("  ]\n}\n");
         Path parent = file.toAbsolutePath().getParent();
