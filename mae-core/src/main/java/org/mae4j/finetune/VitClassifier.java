@@ -55,8 +55,10 @@ public final class VitClassifier {
             if (!(dropPath >= 0 && dropPath < 1)) throw new IllegalArgumentException("drop-path rate must be in [0, 1), got " + dropPath);
         }
 
-        /** The reference's defaults apart from drop path: global pooling, no drop path. */
-        public static Spec reference(int classes) { return new Spec(classes, Pooling.GLOBAL_AVERAGE, 0); }
+        /** Global pooling (the reference's default head), no drop path. */
+        public static Spec of(int classes) { return new Spec(classes, Pooling.GLOBAL_AVERAGE, 0); }
+        /** The defaults of the reference's {@code main_finetune.py}: global pooling, drop path 0.1. */
+        public static Spec reference(int classes) { return new Spec(classes, Pooling.GLOBAL_AVERAGE, 0.1); }
         public Spec withDropPath(double rate) { return new Spec(classes, pooling, rate); }
         public Spec withPooling(Pooling p) { return new Spec(classes, p, dropPath); }
     }
@@ -126,9 +128,9 @@ public final class VitClassifier {
         return b;
     }
 
-    /** As {@link #fromEncoder(MaeConfig, ParamStore, Spec, Kernels, Random)} with {@link Spec#reference}. */
+    /** As {@link #fromEncoder(MaeConfig, ParamStore, Spec, Kernels, Random)} with {@link Spec#of} (global pooling, no drop path). */
     public static VitClassifier fromEncoder(MaeConfig cfg, ParamStore mae, int classes, Kernels kernels, Random rng) {
-        return fromEncoder(cfg, mae, Spec.reference(classes), kernels, rng);
+        return fromEncoder(cfg, mae, Spec.of(classes), kernels, rng);
     }
 
     /**

@@ -81,7 +81,7 @@ class VitClassifierTest {
     /** Soft-target cross-entropy from the logits by hand; hard labels with smoothing s are the targets (1-s) onehot + s/C. */
     @Test
     void lossesAreTheSoftTargetCrossEntropy() {
-        VitClassifier m = doubleModel(VitClassifier.Spec.reference(4), new Random(5));
+        VitClassifier m = doubleModel(VitClassifier.Spec.of(4), new Random(5));
         INDArray images = FiniteDifferences.gaussian(new Random(6), 3, 3, 16, 16);
         float[] t = {0.25f, 0.25f, 0.5f, 0, 1, 0, 0, 0, 0.1f, 0.2f, 0.3f, 0.4f};
         double soft = m.forward(images, t);
@@ -148,6 +148,15 @@ class VitClassifierTest {
         ParamStore s = layout.build(from.dataType());
         for (ParamStore.Entry e : s.entries()) s.set(e.name(), from.param(e.name()));
         return s;
+    }
+
+    @Test
+    void referenceSpecIsMainFinetunesDefaults() {
+        VitClassifier.Spec s = VitClassifier.Spec.reference(10);
+        assertEquals(VitClassifier.Pooling.GLOBAL_AVERAGE, s.pooling());
+        assertEquals(0.1, s.dropPath());
+        assertThrows(IllegalArgumentException.class, () -> new VitClassifier.Spec(1, VitClassifier.Pooling.CLS_TOKEN, 0));
+        assertThrows(IllegalArgumentException.class, () -> VitClassifier.Spec.of(3).withDropPath(1));
     }
 
     @Test
