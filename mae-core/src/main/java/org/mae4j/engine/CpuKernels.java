@@ -273,9 +273,11 @@ public final class CpuKernels implements Kernels {
         int per = n / scale.length;
         FloatBuffer s = buf(src), d = buf(dst);
         parallelFor(n, 1 << 15, (i0, i1) -> {
-            for (int i = i0; i < i1; i++) {
-                float v = scale[i / per] * s.get(i);
-                d.put(i, accumulate ? d.get(i) + v : v);
+            for (int g = i0 / per, i = i0; i < i1; g++) {   // group by group, so the scale is loop-invariant
+                float c = scale[g];
+                int end = Math.min(i1, (g + 1) * per);
+                if (accumulate) for (; i < end; i++) d.put(i, d.get(i) + c * s.get(i));
+                else for (; i < end; i++) d.put(i, c * s.get(i));
             }
         });
     }

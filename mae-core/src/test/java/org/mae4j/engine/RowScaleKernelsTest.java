@@ -39,6 +39,20 @@ class RowScaleKernelsTest {
         assertThrows(IllegalArgumentException.class, () -> k.scaleRowGroups(Nd4j.create(DataType.FLOAT, 5, 2), new float[3], Nd4j.create(DataType.FLOAT, 5, 2), false));
     }
 
+    /** Large enough for the CPU kernel to split the work into chunks whose boundaries fall inside groups. */
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu", "nd4j"})
+    void scaleRowGroupsAcrossChunks(String path) {
+        int groups = 7, per = 10007;
+        float[] x = new float[groups * per], scale = new float[groups];
+        Random rng = new Random(3);
+        for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextGaussian();
+        for (int g = 0; g < groups; g++) scale[g] = g * 0.5f - 1;
+        INDArray a = Nd4j.createFromArray(x).reshape(groups * per, 1), out = Nd4j.ones(DataType.FLOAT, groups * per, 1);
+        kernels(path).scaleRowGroups(a, scale, out, true);
+        for (int i = 0; i < x.length; i += 13) assertEquals(1 + (double) scale[i / per] * x[i], out.getDouble(i, 0), 1e-6, "element " + i);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"cpu", "nd4j"})
     void sumOfSquaresMatchesALoop(String path) {
