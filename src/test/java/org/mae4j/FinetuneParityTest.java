@@ -33,8 +33,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * label smoothing 0.1): pooled, features, logits, loss and every recorded gradient for {@code finetune-micro-s3},
  * {@code finetune-tiny-s5} and the drop-path variant {@code finetune-micro-dp-s3} (its recorded masks replayed),
  * then the short AdamW trajectory with layer-wise lr decay groups, on both kernel paths.
- * Norm: max|ours - ref| / max|ref| per tensor. Tolerances: 1e-5 for the forward values and the loss (the issue
- * allows 1e-4), 1e-4 for every gradient (the issue allows 1e-3), 2e-4 for the trajectory (as AdamWTrajectoryTest);
+ * Norm: max|ours - ref| / max|ref| per tensor. Tolerances (the issue allows 1e-4 and 1e-3), about 5x the worst
+ * measured over both kernel paths on the development machine: 3e-6 for pooled, features, logits and the loss
+ * (measured <= 4.2e-7), 2e-5 for every gradient (measured <= 2.8e-6, blocks.11.mlp.fc2.bias of tiny), 2e-4 for
+ * the trajectory as AdamWTrajectoryTest (measured <= 1.5e-4, a tiny block's fc1 bias: the first AdamW steps
+ * move an entry by ~lr_p whatever the size of its gradient, so float noise in near-zero gradients shows);
  * the measured values are printed.
  *
  * <p>To keep the repository lean the fixtures here hold only the head's initial weights ({@code head.*},
@@ -43,8 +46,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * fixture's {@code params/}.
  */
 class FinetuneParityTest {
-    static final double FORWARD_RTOL = 1e-5;
-    static final double GRAD_RTOL = 1e-4;
+    static final double FORWARD_RTOL = 3e-6;
+    static final double GRAD_RTOL = 2e-5;
     static final double TRAJECTORY_RTOL = 2e-4;
 
     private static Kernels kernels(String path) { return path.equals("cpu") ? new CpuKernels() : new Nd4jKernels(); }
