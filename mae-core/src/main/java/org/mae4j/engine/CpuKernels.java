@@ -301,6 +301,42 @@ public final class CpuKernels implements Kernels {
     }
 
     @Override
+    public void scaleRowGroups(INDArray src, float[] scale, INDArray dst, boolean accumulate) {
+        int n = (int) src.length();
+        if (dst.length() != n) throw new IllegalArgumentException("scaleRowGroups: lengths " + n + " vs " + dst.length());
+        if (scale.length == 0 || n % scale.length != 0) throw new IllegalArgumentException("scaleRowGroups: " + n + " values do not split into " + scale.length + " groups");
+        int per = n / scale.length;
+        FloatBuffer s = buf(src), d = buf(dst);
+        parallelFor(n, 1 << 15, (i0, i1) -> {
+            for (int g = i0 / per, i = i0; i < i1; g++) {   // group by group, so the scale is loop-invariant
+                float c = scale[g];
+                int end = Math.min(i1, (g + 1) * per);
+                if (accumulate) for (; i < end; i++) d.put(i, d.get(i) + c * s.get(i));
+                else for (; i < end; i++) d.put(i, c * s.get(i));
+            }
+        });
+    }
+
+    @Override
+    public double sumOfSquares(INDArray x) {
+        int n = (int) x.length();
+        FloatBuffer b = buf(x);
+        int chunks = Math.max(1, Math.min(threads * 4, n >> 15));
+        double[] partial = new double[chunks];
+        parallelChunks(chunks, c -> {
+            double acc = 0;
+            for (int i = (int) ((long) n * c / chunks), end = (int) ((long) n * (c + 1) / chunks); i < end; i++) {
+                double v = b.get(i);
+                acc += v * v;
+            }
+            partial[c] = acc;
+        });
+        double total = 0;
+        for (double p : partial) total += p;
+        return total;
+    }
+
+    @Override
     public void load(double[] src, INDArray dst) {
         if (src.length != dst.length()) throw new IllegalArgumentException("load: " + src.length + " values into an array of " + dst.length());
         FloatBuffer d = buf(dst);

@@ -80,6 +80,29 @@ public interface Kernels {
      */
     double weightedRowMse(INDArray pred, INDArray target, INDArray w, INDArray dpred);
 
+    /**
+     * Per-group row scaling, for drop path (one group per sample) and gradient clipping (one group):
+     * {@code dst[r, :] = scale[r / G] * src[r, :]} (or {@code +=} when accumulate), G = rows / scale.length
+     * consecutive rows per group. src, dst [R, F] of the same shape (dst may be src); R divisible by scale.length.
+     */
+    default void scaleRowGroups(INDArray src, float[] scale, INDArray dst, boolean accumulate) {
+        if (src.length() != dst.length()) throw new IllegalArgumentException("scaleRowGroups: lengths " + src.length() + " vs " + dst.length());
+        if (scale.length == 0 || src.length() % scale.length != 0) {
+            throw new IllegalArgumentException("scaleRowGroups: " + src.length() + " values do not split into " + scale.length + " groups");
+        }
+        long per = src.length() / scale.length;
+        INDArray s = src.reshape('c', scale.length, per), d = dst.reshape('c', scale.length, per);
+        INDArray col = org.nd4j.linalg.factory.Nd4j.createFromArray(scale).castTo(src.dataType()).reshape(scale.length, 1);
+        INDArray prod = s.mulColumnVector(col);
+        if (accumulate) d.addi(prod); else d.assign(prod);
+    }
+
+    /** {@code sum_i x[i]^2}, accumulated in double. */
+    default double sumOfSquares(INDArray x) {
+        INDArray d = x.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+        return d.mul(d).sumNumber().doubleValue();
+    }
+
     /** Copies host values in: {@code dst[i] = src[i]} over dst in row-major order; lengths must match. */
     void load(double[] src, INDArray dst);
 

@@ -75,4 +75,8 @@ public final class ProfilingKernels implements Kernels {
         long t = System.nanoTime(); inner.patchify(images, p, out, channelsFirst); add(Op.ROWS, t);
     }
     @Override public void zero(INDArray x) { long t = System.nanoTime(); inner.zero(x); add(Op.OTHER, t); }
+    @Override public void scaleRowGroups(INDArray src, float[] scale, INDArray dst, boolean acc) {
+        long t = System.nanoTime(); inner.scaleRowGroups(src, scale, dst, acc); add(Op.OTHER, t);
+    }
+    @Override public double sumOfSquares(INDArray x) { long t = System.nanoTime(); double r = inner.sumOfSquares(x); add(Op.OTHER, t); return r; }
 }

@@ -32,6 +32,13 @@ public final class Attention {
         proj.forwardAccumulate(att, residual);
     }
 
+    /** out = proj(MHSA(x)) (overwrites out); keeps the same buffers as {@link #forwardAccumulate}. */
+    public void forward(INDArray x, int n, int t, INDArray qkvOut, INDArray probs, INDArray att, INDArray out) {
+        qkv.forward(x, qkvOut);
+        k.attention(qkvOut, n, t, heads, att, probs);
+        proj.forward(att, out);
+    }
+
     /** From dy (the gradient of the block's residual stream) writes dx [N*T, W]; dAtt and dQkv are scratch. */
     public void backward(INDArray dy, INDArray x, int n, int t, INDArray qkvOut, INDArray probs, INDArray att,
                          INDArray dAtt, INDArray dQkv, INDArray dx) {

@@ -30,6 +30,13 @@ public final class Mlp {
         fc2.forwardAccumulate(g, residual);
     }
 
+    /** out = fc2(GELU(fc1(x))) (overwrites out); keeps the same buffers as {@link #forwardAccumulate}. */
+    public void forward(INDArray x, INDArray gelu1, INDArray g, INDArray out) {
+        fc1.project(x, gelu1);
+        k.biasGeluWithDerivative(gelu1, fc1.bias(), g);
+        fc2.forward(g, out);
+    }
+
     /** From dy [R, W] writes dx [R, W]; dHidden [R, Hm] is scratch. */
     public void backward(INDArray dy, INDArray x, INDArray gelu1, INDArray g, INDArray dHidden, INDArray dx) {
         fc2.backward(dy, g, dHidden, false);

@@ -8,7 +8,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Pre-norm ViT block (timm {@code Block}): {@code x = x + attn(norm1(x)); x = x + mlp(norm2(x))}.
+ * Pre-norm ViT block (timm {@code Block}): {@code x = x + dp(attn(norm1(x))); x = x + dp(mlp(norm2(x)))}, where
+ * dp is drop path ({@link DropPath}) in a training forward given a mask source and the identity otherwise.
  * Owns the activations its backward needs, sized once per (N, T) and reused every step.
  * Shapes: x, out [N*T, W].
  */
@@ -19,11 +20,23 @@ public final class TransformerBlock {
     private final Mlp mlp;
     private final VitSpec spec;
     private final DataType dtype;
+    private final double dropProb;
+
+    private boolean[] keep;                   // one drop-path call's decisions [N]
+    private float[] attnScale, mlpScale;      // per sample: 0 or 1/keep
+    private boolean dropped;                  // the last forward applied drop path
 
     private INDArray x;        // the last forward's input, owned by the previous layer
     private Activations saved; // the last forward's activations, kept for the backward
 
     public TransformerBlock(Kernels k, ParamStore store, String prefix, VitSpec spec, double eps) {
+        this(k, store, prefix, spec, eps, 0);
+    }
+
+    /** A block whose training forward drops its residual branches per sample with probability dropProb. */
+    public TransformerBlock(Kernels k, ParamStore store, String prefix, VitSpec spec, double eps, double dropProb) {
+        if (!(dropProb >= 0 && dropProb < 1)) throw new IllegalArgumentException(prefix + ": drop probability must be in [0, 1), got " + dropProb);
+        this.dropProb = dropProb;
         this.k = k;
         this.spec = spec;
         this.dtype = store.dataType();
@@ -45,8 +58,41 @@ public final class TransformerBlock {
     public INDArray forward(INDArray x, int n, int t) {
         if (saved == null || !saved.fits(n, t)) saved = new Activations(dtype, n, t, spec);
         this.x = x;
+        dropped = false;
         return run(x, saved);
     }
+
+    /**
+     * A training forward with drop path: when this block's drop probability is above 0 and masks is not null,
+     * two calls to masks (attention branch, then MLP branch) decide which samples keep each branch; otherwise
+     * as {@link #forward(INDArray, int, int)}. The scratch's branch buffer holds each branch's output
+     * transiently. x [N*T, W] -> the returned output [N*T, W] (a buffer of this block).
+     */
+    public INDArray forward(INDArray x, int n, int t, DropPath.MaskSource masks, Scratch s) {
+        if (dropProb == 0 || masks == null) return forward(x, n, t);
+        if (saved == null || !saved.fits(n, t)) saved = new Activations(dtype, n, t, spec);
+        if (s.rows() != (long) n * t) throw new IllegalArgumentException("scratch has " + s.rows() + " rows, the batch " + (long) n * t);
+        if (keep == null || keep.length != n) { keep = new boolean[n]; attnScale = new float[n]; mlpScale = new float[n]; }
+        this.x = x;
+        dropped = true;
+        masks.draw(dropProb, keep);
+        DropPath.scales(keep, dropProb, attnScale);
+        masks.draw(dropProb, keep);
+        DropPath.scales(keep, dropProb, mlpScale);
+        Activations a = saved;
+        norm1.forward(x, a.ln1, a.mean1, a.rstd1);
+        attn.forward(a.ln1, a.n, a.t, a.qkv, a.probs, a.att, s.branch());
+        k.copy(x, a.mid);
+        k.scaleRowGroups(s.branch(), attnScale, a.mid, true);
+        norm2.forward(a.mid, a.ln2, a.mean2, a.rstd2);
+        mlp.forward(a.ln2, a.dgelu, a.g, s.branch());
+        k.copy(a.mid, a.out);
+        k.scaleRowGroups(s.branch(), mlpScale, a.out, true);
+        return a.out;
+    }
+
+    /** The drop probability of this block's training forward (0: never drops). */
+    public double dropProb() { return dropProb; }
 
     /**
      * The same output as {@link #forward} without keeping anything for a backward: the activations go to
@@ -75,6 +121,15 @@ public final class TransformerBlock {
     public void backward(INDArray dres, Scratch s) {
         if (saved == null) throw new IllegalStateException("backward() before forward()");
         Activations a = saved;
+        if (dropped) {   // the branches saw dp(y) = scale * y: their gradient is scale * dres
+            k.scaleRowGroups(dres, mlpScale, s.branch(), false);
+            mlp.backward(s.branch(), a.ln2, a.dgelu, a.g, s.dHidden, s.dWidth);
+            norm2.backward(s.dWidth, a.mid, a.mean2, a.rstd2, dres);
+            k.scaleRowGroups(dres, attnScale, s.branch(), false);
+            attn.backward(s.branch(), a.ln1, a.n, a.t, a.qkv, a.probs, a.att, s.dAtt, s.dQkv, s.dWidth);
+            norm1.backward(s.dWidth, x, a.mean1, a.rstd1, dres);
+            return;
+        }
         mlp.backward(dres, a.ln2, a.dgelu, a.g, s.dHidden, s.dWidth);
         norm2.backward(s.dWidth, a.mid, a.mean2, a.rstd2, dres);
         attn.backward(dres, a.ln1, a.n, a.t, a.qkv, a.probs, a.att, s.dAtt, s.dQkv, s.dWidth);
@@ -103,15 +158,28 @@ public final class TransformerBlock {
         boolean fits(int n, int t) { return this.n == n && this.t == t; }
     }
 
-    /** Backward work buffers for a stack of blocks with R rows. */
+    /**
+     * Backward work buffers for a stack of blocks with R rows (and the branch buffer of drop-path forwards,
+     * allocated on first use).
+     */
     public static final class Scratch {
         final INDArray dWidth, dAtt, dQkv, dHidden;
+        private final DataType dtype;
+        private final int width;
+        private INDArray branch;   // [R, W]
         public Scratch(DataType dtype, int rows, VitSpec spec) {
+            this.dtype = dtype;
+            this.width = spec.width();
             dWidth = Nd4j.create(dtype, rows, spec.width());
             dAtt = Nd4j.create(dtype, rows, spec.width());
             dQkv = Nd4j.create(dtype, rows, 3L * spec.width());
             dHidden = Nd4j.create(dtype, rows, spec.mlpHidden());
         }
         public long rows() { return dWidth.size(0); }
+
+        INDArray branch() {
+            if (branch == null) branch = Nd4j.create(dtype, dWidth.size(0), width);
+            return branch;
+        }
     }
 }

@@ -14,7 +14,10 @@ import java.util.Map;
 /**
  * AdamW with decoupled weight decay over a {@link ParamStore}'s flat buffers, matching PyTorch's
  * {@code torch.optim.AdamW} (no amsgrad): the moments are flat buffers of the same layout, and the update
- * runs once per maximal run of neighbouring tensors that share a decay setting (a few dozen calls a step).
+ * runs once per maximal run of neighbouring tensors that share a (lr scale, weight decay) setting (a few dozen
+ * calls a step). Parameter groups ({@link ParamGroups}) give each tensor an lr scale, applied inside
+ * {@link #step}: the caller passes the schedule's lr, as the reference's {@code adjust_learning_rate} sets
+ * {@code group["lr"] = lr * group["lr_scale"]}.
  */
 public final class AdamW implements Optimizer {
 
@@ -27,32 +30,67 @@ public final class AdamW implements Optimizer {
         }
         /** betas (0.9, 0.95), eps 1e-8, weight decay 0.05. */
         public static Hyper mae() { return new Hyper(0.9, 0.95, 1e-8, 0.05); }
+        /** Fine-tuning ({@code main_finetune.py}): betas (0.9, 0.999) (PyTorch's default), eps 1e-8, weight decay 0.05. */
+        public static Hyper finetune() { return new Hyper(0.9, 0.999, 1e-8, 0.05); }
         public Hyper withWeightDecay(double wd) { return new Hyper(beta1, beta2, eps, wd); }
     }
 
-    /** A run of neighbouring tensors [from, to) in the flat buffers with one decay setting. */
-    private record Range(long from, long to, boolean decay) {}
+    /** A run of neighbouring tensors [from, to) in the flat buffers with one lr scale and weight decay. */
+    private record Range(long from, long to, double lrScale, double weightDecay) {}
 
     private final ParamStore store;
     private final Kernels k;
     private final Hyper hyper;
+    private final List<ParamGroups.Group> groups;
     private final INDArray m, v;
     private final List<Range> ranges = new ArrayList<>();
     private final List<INDArray[]> views = new ArrayList<>();   // per range: p, g, m, v
     private long step;
 
+    /** Pre-training: lr scale 1 everywhere, weight decay {@code hyper.weightDecay()} where {@link WeightDecayPolicy} says. */
     public AdamW(ParamStore store, Kernels k, Hyper hyper) {
+        this(store, k, hyper, ParamGroups.uniform(store.entries(), hyper.weightDecay()), false);
+    }
+
+    /**
+     * With parameter groups (e.g. {@link ParamGroups#layerDecay}): every trainable tensor in exactly one group,
+     * no frozen tensor in any. Each group's weight decay must be 0 or {@code hyper.weightDecay()} (so that the
+     * hyper-parameters recorded in checkpoints describe the run); betas and eps come from hyper.
+     */
+    public AdamW(ParamStore store, Kernels k, Hyper hyper, List<ParamGroups.Group> groups) {
+        this(store, k, hyper, groups, true);
+    }
+
+    private AdamW(ParamStore store, Kernels k, Hyper hyper, List<ParamGroups.Group> groups, boolean grouped) {
         this.store = store;
         this.k = k;
         this.hyper = hyper;
+        this.groups = grouped ? List.copyOf(groups) : null;
         this.m = Nd4j.create(store.dataType(), store.numScalars());
         this.v = Nd4j.create(store.dataType(), store.numScalars());
+        Map<String, ParamGroups.Group> groupOf = new LinkedHashMap<>();
+        for (ParamGroups.Group g : groups) {
+            if (g.weightDecay() != 0 && g.weightDecay() != hyper.weightDecay()) {
+                throw new IllegalArgumentException("group " + g.name() + " has weight decay " + g.weightDecay() + ", the optimizer's is " + hyper.weightDecay() + " (groups may only use it or 0)");
+            }
+            for (String p : g.params()) {
+                ParamStore.Entry e = store.entry(p);
+                if (!e.trainable()) throw new IllegalArgumentException("group " + g.name() + " lists " + p + ", which is frozen");
+                ParamGroups.Group prev = groupOf.put(p, g);
+                if (prev != null) throw new IllegalArgumentException(p + " is in two groups: " + prev.name() + " and " + g.name());
+            }
+        }
         Range open = null;
         for (ParamStore.Entry e : store.entries()) {
             if (!e.trainable()) { if (open != null) { ranges.add(open); open = null; } continue; }
-            boolean d = WeightDecayPolicy.decays(e);
-            if (open != null && open.decay() == d && open.to() == e.offset()) open = new Range(open.from(), e.offset() + e.length(), d);
-            else { if (open != null) ranges.add(open); open = new Range(e.offset(), e.offset() + e.length(), d); }
+            ParamGroups.Group g = groupOf.get(e.name());
+            if (g == null) throw new IllegalArgumentException("trainable tensor " + e.name() + " is in no parameter group");
+            if (open != null && open.lrScale() == g.lrScale() && open.weightDecay() == g.weightDecay() && open.to() == e.offset()) {
+                open = new Range(open.from(), e.offset() + e.length(), g.lrScale(), g.weightDecay());
+            } else {
+                if (open != null) ranges.add(open);
+                open = new Range(e.offset(), e.offset() + e.length(), g.lrScale(), g.weightDecay());
+            }
         }
         if (open != null) ranges.add(open);
         for (Range r : ranges) {
@@ -62,15 +100,15 @@ public final class AdamW implements Optimizer {
 
     private static INDArray slice(INDArray flat, Range r) { return flat.get(NDArrayIndex.interval(r.from(), r.to())); }
 
-    /** Applies one update with learning rate lr to every trainable tensor, using the current gradients. */
+    /** Applies one update with the schedule's learning rate lr (times each group's lr scale) to every trainable tensor, using the current gradients. */
     public void step(double lr) {
         if (!(lr >= 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("learning rate must be finite and >= 0, got " + lr);
         step++;
         double bc1 = 1 - Math.pow(hyper.beta1(), step), bc2 = 1 - Math.pow(hyper.beta2(), step);
         for (int i = 0; i < ranges.size(); i++) {
             INDArray[] a = views.get(i);
-            k.adamw(a[0], a[1], a[2], a[3], lr, ranges.get(i).decay() ? hyper.weightDecay() : 0, hyper.beta1(), hyper.beta2(),
-                    hyper.eps(), bc1, bc2);
+            Range r = ranges.get(i);
+            k.adamw(a[0], a[1], a[2], a[3], lr * r.lrScale(), r.weightDecay(), hyper.beta1(), hyper.beta2(), hyper.eps(), bc1, bc2);
         }
     }
 
@@ -119,5 +157,8 @@ public final class AdamW implements Optimizer {
     }
 
     public Hyper hyper() { return hyper; }
+
+    /** The parameter groups this optimizer was built with, or empty for the pre-training constructor. */
+    public List<ParamGroups.Group> groups() { return groups == null ? List.of() : groups; }
     public ParamStore store() { return store; }
 }
