@@ -37,7 +37,7 @@ public record Classification(double top1, double top5, long[][] confusion) {
                 } else {
                     x = Nd4j.create(b.images(), new long[] {b.n(), c.channels(), c.imageSize(), c.imageSize()}, 'c').castTo(model.params().dataType());
                 }
-                double[] logits = model.inferenceLogits(x);
+                double[] logits = model.logits(x);
                 for (int i = 0; i < b.n(); i++) {
                     int y = b.labels()[i], o = i * classes, best = 0, above = 0;
                     if (y < 0 || y >= classes) throw new IllegalArgumentException("label " + y + " of " + data + " is outside the classifier's " + classes + " classes");

@@ -405,9 +405,6 @@ public final class VitClassifier {
         }
     }
 
-    /** Class logits [N * classes] of a batch from the encoder's inference pass (training buffers untouched). */
-    public double[] inferenceLogits(INDArray images) { return logits(images, true); }
-
     public MaeConfig config() { return cfg; }
     public Spec spec() { return spec; }
     public int classes() { return spec.classes(); }
