@@ -16,9 +16,11 @@ public class Main {
             files = s.filter(p -> p.toString().matches("(?i).*\\.(png|jpe?g)")).sorted().toList();
         }
         float[][] v = embedder.embedFiles(files);                    // [N][D], one row per file
-        for (float[] x : v) {                                         // unit length: a dot product is the cosine
+        float[] mean = new float[embedder.dimension()];               // centre: what all images share says nothing
+        for (float[] x : v) for (int k = 0; k < x.length; k++) mean[k] += x[k] / v.length;
+        for (float[] x : v) {                                         // then unit length: a dot product is the cosine
             double norm = 0;
-            for (float f : x) norm += f * f;
+            for (int k = 0; k < x.length; k++) { x[k] -= mean[k]; norm += x[k] * x[k]; }
             for (int k = 0; k < x.length; k++) x[k] /= (float) Math.sqrt(norm);
         }
         for (int i = 0; i < v.length; i++) {
