@@ -110,7 +110,12 @@ public final class Embedder {
         } catch (IllegalArgumentException ex) {
             throw new IOException(weights + ": " + ex.getMessage(), ex);
         }
-        return w.imageSize() == w.config().imageSize() ? e : e.withImageSize(w.imageSize());
+        if (w.imageSize() == w.config().imageSize()) return e;
+        try {
+            return e.withImageSize(w.imageSize());
+        } catch (IllegalArgumentException ex) {
+            throw new IOException(weights + ": its preprocessing asks for " + w.imageSize() + " px images: " + ex.getMessage(), ex);
+        }
     }
 
     private static Normalization defaultNormalization(MaeConfig cfg, Path weights) throws IOException {
