@@ -178,6 +178,23 @@ class EmbedderTest {
     }
 
     @Test
+    void smallSizesResizeTheShorterSideToSizeAndCropTheCentre() {
+        BufferedImage rgb = randomRgb(50, 40, 3);       // 28 < 64: the centred 40 x 40 square (x from 5 to 45) -> 28 x 28
+        Normalization norm = Normalization.imagenet();
+        float[] got = new float[3 * 28 * 28];
+        new EvalTransform(28, norm).apply(rgb, got, 0);
+        for (int c = 0; c < 3; c++) {
+            double[] plane = new double[50 * 40];
+            for (int y = 0; y < 40; y++) for (int x = 0; x < 50; x++) plane[y * 50 + x] = ((rgb.getRGB(x, y) >> (16 - 8 * c)) & 0xff) / 255.0;
+            double[] want = naiveResize(plane, 50, 40, 5, 0, 40, 28);
+            for (int i = 0; i < want.length; i++) want[i] = (want[i] - norm.mean()[c]) / norm.std()[c];
+            float[] gotPlane = new float[28 * 28];
+            System.arraycopy(got, c * 28 * 28, gotPlane, 0, gotPlane.length);
+            assertClose("channel " + c, want, gotPlane, 1e-5);
+        }
+    }
+
+    @Test
     void greyPictureFeedsAnRgbModelThreeEqualPlanes() {
         BufferedImage grey = new BufferedImage(16, 16, BufferedImage.TYPE_BYTE_GRAY);
         for (int y = 0; y < 16; y++) for (int x = 0; x < 16; x++) grey.getRaster().setSample(x, y, 0, (x * 16 + y) & 0xff);
