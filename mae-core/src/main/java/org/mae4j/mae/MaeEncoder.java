@@ -79,6 +79,17 @@ public final class MaeEncoder {
      * images [N,C,H,W] -> latent [N*(1+K), D] (a buffer of this encoder, valid until the next infer).
      */
     public INDArray infer(INDArray images, MaskSample m) {
+        INDArray x = inferBlocks(images, m);
+        norm.forward(x, inference.latent, inference.mean, inference.rstd);
+        return inference.latent;
+    }
+
+    /**
+     * {@link #infer} without the final norm, for heads that pool the tokens first and normalise the pooled
+     * vector ({@code fc_norm} of a global-pool classifier, whose weights have no {@code norm}).
+     * images [N,C,H,W] -> the last block's output [N*(1+K), D] (a buffer of this encoder, valid until the next infer).
+     */
+    public INDArray inferBlocks(INDArray images, MaskSample m) {
         int nb = checkMask(images, m), kk = m.k();
         if (inference == null || !inference.fits(nb, kk)) {
             inference = new Pass(nb, kk);
@@ -86,8 +97,7 @@ public final class MaeEncoder {
         }
         INDArray x = embed(images, m, inference);
         for (TransformerBlock blk : blocks) x = blk.infer(x, shared);
-        norm.forward(x, inference.latent, inference.mean, inference.rstd);
-        return inference.latent;
+        return x;
     }
 
     /** Receives a block's output during {@link #infer(INDArray, MaskSample, BlockTap)}. */

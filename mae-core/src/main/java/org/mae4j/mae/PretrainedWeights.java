@@ -1,6 +1,9 @@
 package org.mae4j.mae;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.mae4j.config.MaeConfig;
+import org.mae4j.config.Normalization;
 import org.mae4j.engine.ParamStore;
 import org.mae4j.io.Checkpoint;
 import org.mae4j.io.HfConfig;
@@ -16,6 +19,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Loads MAE weights from wherever they come from: a mae4j checkpoint ({@code .zip}), a directory of
@@ -78,6 +83,151 @@ public final class PretrainedWeights {
         }
         MaeConfig cfg = hfConfig != null ? HfConfig.read(hfConfig) : require(fallback, source);
         return fromMap(tensors, cfg, safetensors.toString());
+    }
+
+    /**
+     * What inference needs from a source, with nothing filled in: the tensors under official keys exactly as
+     * stored (the encoder's; a pretraining source's decoder; a fine-tuned classifier's {@code fc_norm} and
+     * {@code head} instead of {@code norm}), the config, and, when the source records them, the input
+     * normalization and preferred image size.
+     *
+     * @param normalization null when the source does not say
+     * @param imageSize     the input size the source's preprocessing asks for (HuggingFace
+     *                      {@code preprocessor_config.json}), else the config's
+     */
+    public record Inference(MaeConfig config, Map<String, INDArray> tensors, Normalization normalization, int imageSize, String source) {
+        public Inference {
+            tensors = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
+            if (imageSize < 1) throw new IllegalArgumentException(source + ": image size must be positive, got " + imageSize);
+        }
+    }
+
+    /**
+     * Reads any source {@link #load} accepts without building a model, so that sources whose tensors do not
+     * fit the pretraining layout (fine-tuned classifiers: {@code fc_norm} and {@code head}, no {@code norm})
+     * load too. {@code fallback} is used only when the source carries no config.
+     */
+    public static Inference loadForInference(Path source, MaeConfig fallback) throws IOException {
+        if (Files.isRegularFile(source) && source.toString().endsWith(".zip")) {
+            Checkpoint.Contents c = Checkpoint.load(source);
+            Map<String, INDArray> t = new LinkedHashMap<>();
+            for (ParamStore.Entry e : c.params().entries()) t.put(e.name(), c.params().param(e.name()));
+            return new Inference(c.config(), t, checkpointNormalization(c, source), c.config().imageSize(), source.toString());
+        }
+        Path safetensors = null, hfConfig = null, dir;
+        if (Files.isDirectory(source)) {
+            dir = source;
+            if (Files.isRegularFile(source.resolve("model.safetensors"))) {
+                safetensors = source.resolve("model.safetensors");
+                if (Files.isRegularFile(source.resolve("config.json"))) hfConfig = source.resolve("config.json");
+            }
+        } else if (Files.isRegularFile(source) && source.toString().endsWith(".safetensors")) {
+            safetensors = source;
+            dir = source.toAbsolutePath().getParent();
+            if (Files.isRegularFile(source.resolveSibling("config.json"))) hfConfig = source.resolveSibling("config.json");
+        } else {
+            throw new IOException("weights not found or of unknown kind: " + source + " (expected a .zip checkpoint, a .safetensors file, "
+                    + "a HuggingFace model directory or a directory of .npy files)");
+        }
+        Map<String, INDArray> tensors;
+        if (safetensors == null) {
+            tensors = NpyWeights.read(source);
+        } else {
+            tensors = Safetensors.read(safetensors).tensors();
+            if (WeightNames.isHuggingFace(tensors.keySet())) {
+                try {
+                    tensors = WeightNames.fromHuggingFace(tensors);
+                } catch (IllegalArgumentException e) {
+                    throw new IOException(safetensors + ": " + e.getMessage(), e);
+                }
+            }
+        }
+        MaeConfig cfg = hfConfig != null ? HfConfig.read(hfConfig) : require(fallback, source);
+        Path pre = dir == null ? null : dir.resolve("preprocessor_config.json");
+        if (pre != null && Files.isRegularFile(pre)) {
+            Preprocessor p = readPreprocessor(pre, cfg);
+            return new Inference(cfg, tensors, p.normalization(), p.imageSize() > 0 ? p.imageSize() : cfg.imageSize(), source.toString());
+        }
+        return new Inference(cfg, tensors, null, cfg.imageSize(), source.toString());
+    }
+
+    private static final Pattern PROVENANCE_NORMALIZATION = Pattern.compile("mean \\[([^\\]]*)\\], std \\[([^\\]]*)\\]");
+
+    /**
+     * The normalization a mae4j checkpoint was trained with, or null when it does not record one. Today it is
+     * read from the free-form {@code provenance.normalization} that {@code ./mae pretrain} writes
+     * ("mean [0.286], std [0.353]"); when checkpoints store it as a structured field, read that field here:
+     * this is the only place that knows where a checkpoint keeps it.
+     */
+    static Normalization checkpointNormalization(Checkpoint.Contents c, Path source) throws IOException {
+        String text = c.provenance() == null ? null : c.provenance().get("normalization");
+        if (text == null) return null;
+        Matcher m = PROVENANCE_NORMALIZATION.matcher(text);
+        if (!m.find()) return null;
+        try {
+            Normalization n = new Normalization(floats(m.group(1)), floats(m.group(2)));
+            if (n.channels() != c.config().channels()) {
+                throw new IOException(source + ": the recorded normalization has " + n.channels() + " channels, the model " + c.config().channels());
+            }
+            return n;
+        } catch (IllegalArgumentException e) {
+            throw new IOException(source + ": unreadable normalization '" + text + "': " + e.getMessage(), e);
+        }
+    }
+
+    private static float[] floats(String list) {
+        String[] parts = list.split(",");
+        float[] f = new float[parts.length];
+        for (int i = 0; i < parts.length; i++) f[i] = Float.parseFloat(parts[i].trim());
+        return f;
+    }
+
+    private record Preprocessor(Normalization normalization, int imageSize) {}
+
+    /**
+     * HuggingFace's {@code preprocessor_config.json}: {@code image_mean}/{@code image_std} (null when absent),
+     * and the square side from {@code crop_size} when it crops, else {@code size} (a number, {height, width}
+     * or {shortest_edge}); 0 when none is given or the size is not square.
+     */
+    private static Preprocessor readPreprocessor(Path file, MaeConfig cfg) throws IOException {
+        JsonNode p;
+        try {
+            p = new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IOException(file + ": not readable JSON: " + e.getMessage(), e);
+        }
+        Normalization norm = null;
+        JsonNode mean = p.get("image_mean"), std = p.get("image_std");
+        if (mean != null && std != null) {
+            try {
+                norm = new Normalization(floatArray(mean, file, "image_mean"), floatArray(std, file, "image_std"));
+            } catch (IllegalArgumentException e) {
+                throw new IOException(file + ": " + e.getMessage(), e);
+            }
+            if (norm.channels() != cfg.channels()) {
+                throw new IOException(file + ": image_mean/image_std have " + norm.channels() + " values, the model has " + cfg.channels() + " channels");
+            }
+        }
+        JsonNode size = p.path("do_center_crop").asBoolean(false) && p.has("crop_size") ? p.get("crop_size") : p.get("size");
+        return new Preprocessor(norm, squareSide(size));
+    }
+
+    private static float[] floatArray(JsonNode a, Path file, String field) throws IOException {
+        if (!a.isArray() || a.size() == 0) throw new IOException(file + ": '" + field + "' must be a non-empty list of numbers");
+        float[] f = new float[a.size()];
+        for (int i = 0; i < f.length; i++) {
+            if (!a.get(i).isNumber()) throw new IOException(file + ": '" + field + "'[" + i + "] is not a number");
+            f[i] = (float) a.get(i).asDouble();
+        }
+        return f;
+    }
+
+    private static int squareSide(JsonNode size) {
+        if (size == null) return 0;
+        if (size.canConvertToInt()) return size.asInt();
+        if (size.has("shortest_edge")) return size.get("shortest_edge").asInt();
+        int h = size.path("height").asInt(0), w = size.path("width").asInt(0);
+        return h == w ? h : 0;
     }
 
     private static MaeConfig require(MaeConfig cfg, Path source) throws IOException {
