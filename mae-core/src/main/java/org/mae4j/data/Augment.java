@@ -27,7 +27,7 @@ import java.util.Random;
  * @param std      per-channel divisor, each positive; same length as mean
  */
 public record Augment(double scaleMin, double scaleMax, double ratioMin, double ratioMax, boolean hflip,
-                      float[] mean, float[] std) {
+                      float[] mean, float[] std) implements Transform {
 
     /** torchvision's RandomResizedCrop tries this many random boxes before falling back to the centre crop. */
     private static final int ATTEMPTS = 10;
@@ -116,6 +116,7 @@ public record Augment(double scaleMin, double scaleMax, double ratioMin, double 
      *
      * @throws IllegalArgumentException if c is not this transform's channel count, or an array is too short
      */
+    @Override
     public void apply(float[] src, int srcOff, int c, int size, float[] dst, int dstOff, Random rng) {
         check(src, srcOff, c, size, dst, dstOff);
         Objects.requireNonNull(rng, "rng");

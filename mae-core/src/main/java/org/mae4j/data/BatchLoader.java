@@ -44,7 +44,7 @@ public final class BatchLoader implements AutoCloseable, Iterator<Batch> {
     private final ImageDataset dataset;
     private final int batchSize;
     private final boolean dropLast;
-    private final Augment augment;
+    private final Transform augment;
     private final long seed;
     private final int startEpoch;
     private final int endEpoch;              // exclusive; Integer.MAX_VALUE when unbounded
@@ -69,13 +69,13 @@ public final class BatchLoader implements AutoCloseable, Iterator<Batch> {
      * @throws IllegalArgumentException if the dataset is empty, batchSize < 1, dropLast leaves no batch, the
      *                                  augmentation's channel count differs from the dataset's, or startEpoch < 0
      */
-    public BatchLoader(ImageDataset dataset, int batchSize, boolean dropLast, Augment augment, long seed,
+    public BatchLoader(ImageDataset dataset, int batchSize, boolean dropLast, Transform augment, long seed,
                        int startEpoch) {
         this(dataset, batchSize, dropLast, augment, seed, startEpoch, Integer.MAX_VALUE, true, 0, 0, batchSize);
     }
 
     /** A loader for epochs startEpoch (inclusive) to endEpoch (exclusive), e.g. a single evaluation pass. */
-    public BatchLoader(ImageDataset dataset, int batchSize, boolean dropLast, Augment augment, long seed,
+    public BatchLoader(ImageDataset dataset, int batchSize, boolean dropLast, Transform augment, long seed,
                        int startEpoch, int endEpoch) {
         this(dataset, batchSize, dropLast, augment, seed, startEpoch, endEpoch, false, 0, 0, batchSize);
     }
@@ -86,7 +86,7 @@ public final class BatchLoader implements AutoCloseable, Iterator<Batch> {
      * order are those of the whole batch's positions, so W loaders with the W shares together prepare exactly
      * what one loader prepares, and a resumed epoch exactly what the uninterrupted one did.
      */
-    public static BatchLoader epoch(ImageDataset dataset, int batchSize, Augment augment, long seed, int epoch, int fromBatch,
+    public static BatchLoader epoch(ImageDataset dataset, int batchSize, Transform augment, long seed, int epoch, int fromBatch,
                                     int shareOffset, int shareSize) {
         if (shareSize < 1 || shareOffset < 0 || shareOffset + shareSize > batchSize) {
             throw new IllegalArgumentException("share [" + shareOffset + ", " + (shareOffset + shareSize) + ") is not inside a batch of " + batchSize);
@@ -94,7 +94,7 @@ public final class BatchLoader implements AutoCloseable, Iterator<Batch> {
         return new BatchLoader(dataset, batchSize, true, augment, seed, epoch, epoch + 1, false, fromBatch, shareOffset, shareSize);
     }
 
-    private BatchLoader(ImageDataset dataset, int batchSize, boolean dropLast, Augment augment, long seed,
+    private BatchLoader(ImageDataset dataset, int batchSize, boolean dropLast, Transform augment, long seed,
                         int startEpoch, int endEpoch, boolean unbounded, int firstBatch, int shareOffset, int shareSize) {
         this.dataset = Objects.requireNonNull(dataset, "dataset");
         this.augment = Objects.requireNonNull(augment, "augment");

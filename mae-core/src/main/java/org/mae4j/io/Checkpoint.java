@@ -105,6 +105,12 @@ public final class Checkpoint {
             if ((state == null) != (optimizer == null)) throw new IllegalArgumentException("a checkpoint has both a training state and an optimizer, or neither");
         }
 
+        /** Weights only (no training state or optimizer): for export, tests, and models built outside a run. */
+        public static Contents weights(String kind, MaeConfig config, Map<String, String> model, Normalization normalization,
+                                       ParamStore params, Map<String, String> provenance) {
+            return new Contents(kind, config, model, normalization, params, null, null, Map.of(), provenance, FORMAT_VERSION);
+        }
+
         /** Whether it can be resumed (it holds a training state and an optimizer). */
         public boolean resumable() { return state != null; }
     }

@@ -19,8 +19,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Loads MAE weights from wherever they come from: a mae4j checkpoint ({@code .zip}), a directory of
@@ -55,7 +53,24 @@ public final class PretrainedWeights {
     public static Loaded load(Path source, MaeConfig fallback) throws IOException {
         if (Files.isRegularFile(source) && source.toString().endsWith(".zip")) {
             Checkpoint.Contents c = Checkpoint.load(source);
-            return new Loaded(c.config(), c.params(), true);
+            switch (c.kind()) {
+                case "pretrain", "weights" -> { return new Loaded(c.config(), c.params(), true); }
+                case "finetune" -> {
+                    // the classifier's encoder: a global-pool head has no final norm (fc_norm follows the pooling
+                    // instead), so the MAE's norm is the identity there; Embedder uses fc_norm for MEAN pooling
+                    Map<String, INDArray> t = new LinkedHashMap<>();
+                    for (ParamStore.Entry e : c.params().entries()) {
+                        if (!e.name().startsWith("head.") && !e.name().startsWith("fc_norm.")) t.put(e.name(), c.params().param(e.name()));
+                    }
+                    int d = c.config().encoder().width();
+                    t.putIfAbsent("norm.weight", org.nd4j.linalg.factory.Nd4j.ones(DataType.FLOAT, d));
+                    t.putIfAbsent("norm.bias", org.nd4j.linalg.factory.Nd4j.zeros(DataType.FLOAT, d));
+                    return fromMap(t, c.config(), source.toString());
+                }
+                case "linprobe" -> throw new IOException(source + " holds a linear probe's head only; its encoder's weights are "
+                        + c.provenance().getOrDefault("encoder_weights", "not recorded"));
+                default -> throw new IOException(source + ": unknown kind of checkpoint '" + c.kind() + "'");
+            }
         }
         Path safetensors = null, hfConfig = null;
         if (Files.isDirectory(source)) {
@@ -111,6 +126,9 @@ public final class PretrainedWeights {
         if (Files.isRegularFile(source) && source.toString().endsWith(".zip")) {
             Checkpoint.Contents c = Checkpoint.load(source);
             Map<String, INDArray> t = new LinkedHashMap<>();
+            if (c.kind().equals("linprobe")) {
+                throw new IOException(source + " holds a linear probe's head only; its encoder's weights are " + c.provenance().getOrDefault("encoder_weights", "not recorded"));
+            }
             for (ParamStore.Entry e : c.params().entries()) t.put(e.name(), c.params().param(e.name()));
             return new Inference(c.config(), t, checkpointNormalization(c, source), c.config().imageSize(), source.toString());
         }
@@ -151,7 +169,6 @@ public final class PretrainedWeights {
         return new Inference(cfg, tensors, null, cfg.imageSize(), source.toString());
     }
 
-    private static final Pattern PROVENANCE_NORMALIZATION = Pattern.compile("mean \\[([^\\]]*)\\], std \\[([^\\]]*)\\]");
 
     /**
      * The normalization a mae4j checkpoint was trained with, or null when it does not record one. Today it is
@@ -159,27 +176,13 @@ public final class PretrainedWeights {
      * ("mean [0.286], std [0.353]"); when checkpoints store it as a structured field, read that field here:
      * this is the only place that knows where a checkpoint keeps it.
      */
+    /** The normalization a checkpoint records (structured since format 2; v1's provenance text is parsed by Checkpoint). */
     static Normalization checkpointNormalization(Checkpoint.Contents c, Path source) throws IOException {
-        String text = c.provenance() == null ? null : c.provenance().get("normalization");
-        if (text == null) return null;
-        Matcher m = PROVENANCE_NORMALIZATION.matcher(text);
-        if (!m.find()) return null;
-        try {
-            Normalization n = new Normalization(floats(m.group(1)), floats(m.group(2)));
-            if (n.channels() != c.config().channels()) {
-                throw new IOException(source + ": the recorded normalization has " + n.channels() + " channels, the model " + c.config().channels());
-            }
-            return n;
-        } catch (IllegalArgumentException e) {
-            throw new IOException(source + ": unreadable normalization '" + text + "': " + e.getMessage(), e);
+        Normalization n = c.normalization();
+        if (n != null && n.channels() != c.config().channels()) {
+            throw new IOException(source + ": the recorded normalization has " + n.channels() + " channels, the model " + c.config().channels());
         }
-    }
-
-    private static float[] floats(String list) {
-        String[] parts = list.split(",");
-        float[] f = new float[parts.length];
-        for (int i = 0; i < parts.length; i++) f[i] = Float.parseFloat(parts[i].trim());
-        return f;
+        return n;
     }
 
     private record Preprocessor(Normalization normalization, int imageSize) {}

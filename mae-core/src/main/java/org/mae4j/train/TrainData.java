@@ -1,6 +1,6 @@
 package org.mae4j.train;
 
-import org.mae4j.data.Augment;
+import org.mae4j.data.Transform;
 import org.mae4j.data.Batch;
 import org.mae4j.data.BatchLoader;
 import org.mae4j.data.ImageDataset;
@@ -32,7 +32,7 @@ public interface TrainData {
     }
 
     /** Images of a dataset, augmented per sample (prepared on a background thread). */
-    static TrainData images(ImageDataset dataset, Augment augment) {
+    static TrainData images(ImageDataset dataset, Transform augment) {
         Objects.requireNonNull(dataset, "dataset");
         Objects.requireNonNull(augment, "augment");
         return new TrainData() {

@@ -11,7 +11,6 @@ import org.mae4j.io.Checkpoint;
 import org.mae4j.io.NpyWeights;
 import org.mae4j.mae.MaskedAutoencoder;
 import org.mae4j.mae.PositionTables;
-import org.mae4j.train.TrainingState;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -319,7 +318,7 @@ class EmbedderTest {
     void checkpointSuppliesConfigAndNormalization(@TempDir Path dir) throws IOException {
         MaskedAutoencoder m = model(GREY28, 13);
         Path ckpt = dir.resolve("c.zip");
-        Checkpoint.save(ckpt, m, null, new TrainingState(1, 10, 10, 0), Map.of("normalization", "mean [0.5], std [0.25]"));
+        Checkpoint.save(ckpt, Checkpoint.Contents.weights("pretrain", m.config(), Map.of(), new Normalization(new float[] {0.5f}, new float[] {0.25f}), m.params(), Map.of()));
         Embedder e = Embedder.load(ckpt);
         assertEquals(new Normalization(new float[] {0.5f}, new float[] {0.25f}), e.normalization());
         assertEquals(28, e.imageSize());
@@ -328,7 +327,7 @@ class EmbedderTest {
         assertEquals(e.normalization(), Embedder.load(ckpt, null, new Normalization(new float[] {0.1f}, new float[] {0.9f})).normalization());
 
         Path bare = dir.resolve("bare.zip");
-        Checkpoint.save(bare, m, null, new TrainingState(1, 10, 10, 0), Map.of());
+        Checkpoint.save(bare, Checkpoint.Contents.weights("pretrain", m.config(), Map.of(), null, m.params(), Map.of()));
         assertEquals(Normalization.fashionMnist(), Embedder.load(bare).normalization(), "no record: the channel default");
     }
 

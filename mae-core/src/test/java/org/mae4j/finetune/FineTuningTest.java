@@ -5,6 +5,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mae4j.config.MaeConfig;
 import org.mae4j.config.Normalization;
 import org.mae4j.data.Augment;
+import org.mae4j.data.FineTuneTransform;
+import org.mae4j.data.Mixup;
+import org.mae4j.data.RandAugment;
+import org.mae4j.data.RandomErasing;
+import org.mae4j.data.Transform;
+import org.mae4j.train.ParamGroups;
 import org.mae4j.io.Checkpoint;
 import org.mae4j.mae.MaskedAutoencoder;
 import org.mae4j.train.AdamW;
@@ -23,7 +29,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** Fine-tuning on the one engine: it learns, it keeps the best epoch, and a stopped run resumes bit for bit. */
+/** Fine-tuning on the one engine: it learns, it keeps the best epoch, and a stopped run of the full recipe resumes bit for bit. */
 class FineTuningTest {
     private static final MaeConfig CFG = MaeConfig.micro();
     private static final Normalization NONE = new Normalization(new float[] {0, 0, 0}, new float[] {1, 1, 1});
@@ -43,7 +49,7 @@ class FineTuningTest {
         VitClassifierTest.Bands val = new VitClassifierTest.Bands(48, 2);
         List<Double> acc = new ArrayList<>();
         try (RunFolder run = RunFolder.open(dir, null, Map.of())) {
-            new Trainer(new FineTuning(m, 0.1, List.of("top", "middle", "bottom")), new AdamW(m.params(), m.kernels(), AdamW.Hyper.mae()),
+            new Trainer(new FineTuning(m, Mixup.off(0.1), 0.1, List.of("top", "middle", "bottom")), new AdamW(m.params(), m.kernels(), AdamW.Hyper.mae()),
                     TrainData.images(new VitClassifierTest.Bands(96, 1), Augment.none(3)), options(4, 0))
                     .run(run).describe(NONE, Map.of(), Map.of())
                     .evaluate(e -> {
@@ -59,10 +65,16 @@ class FineTuningTest {
         Checkpoint.Contents best = Checkpoint.load(dir.resolve(RunFolder.BEST));
         assertEquals("finetune", best.kind());
         assertEquals("3", best.model().get("classes"));
-        VitClassifier reloaded = new VitClassifier(best.config(), 3, best.params(), m.kernels());
+        VitClassifier reloaded = new VitClassifier(best.config(), FineTuning.spec(best.model(), "best"), best.params(), m.kernels());
         double max = acc.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
         assertEquals(max, Classification.score(reloaded, val, best.normalization(), 16).top1(), 1e-12);
         assertEquals(NONE, best.normalization());
+    }
+
+    /** The whole reference recipe, so that every random draw (crop, RandAugment, erasing, mixup, drop path) is resumed. */
+    private static VitClassifier recipe() {
+        MaskedAutoencoder mae = MaskedAutoencoder.create(CFG, new Random(3));
+        return VitClassifier.fromEncoder(CFG, mae.params(), VitClassifier.Spec.reference(3), mae.kernels(), new Random(4));
     }
 
     private static float[] train(Path dir, long maxSteps, boolean resume) throws Exception {
@@ -71,16 +83,19 @@ class FineTuningTest {
         TrainingState start;
         if (resume) {
             Checkpoint.Contents c = Checkpoint.load(dir.resolve(RunFolder.CHECKPOINT));
-            m = new VitClassifier(c.config(), 3, c.params(), MaskedAutoencoder.defaultKernels(DataType.FLOAT));
-            opt = new AdamW(m.params(), m.kernels(), AdamW.Hyper.mae());
-            start = Trainer.restore(opt, c, "test");
+            m = new VitClassifier(c.config(), FineTuning.spec(c.model(), "test"), c.params(), MaskedAutoencoder.defaultKernels(DataType.FLOAT));
+            start = null;
         } else {
-            m = fresh();
-            opt = new AdamW(m.params(), m.kernels(), AdamW.Hyper.mae());
+            m = recipe();
             start = TrainingState.start(0);
         }
+        opt = new AdamW(m.params(), m.kernels(), AdamW.Hyper.finetune(),
+                ParamGroups.layerDecay(m.params().entries(), 0.75, 0.05, CFG.encoder().depth(), ParamGroups.VIT_NO_WEIGHT_DECAY));
+        if (resume) start = Trainer.restore(opt, Checkpoint.load(dir.resolve(RunFolder.CHECKPOINT)), "test");
+        Transform t = new FineTuneTransform(FineTuneTransform.referenceCrop(new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.25f, 0.25f, 0.25f}),
+                RandAugment.mae(new float[] {0.5f, 0.5f, 0.5f}), RandomErasing.mae());
         try (RunFolder run = RunFolder.open(dir, resume ? start : null, Map.of())) {
-            new Trainer(new FineTuning(m, 0.1, List.of()), opt, TrainData.images(new VitClassifierTest.Bands(80, 1), Augment.mae(3)), options(2, maxSteps))
+            new Trainer(new FineTuning(m, Mixup.mae(), 0.1, List.of()), opt, TrainData.images(new VitClassifierTest.Bands(80, 1), t), options(2, maxSteps))
                     .run(run).train(start);
         }
         return m.params().flatParams().toFloatVector();

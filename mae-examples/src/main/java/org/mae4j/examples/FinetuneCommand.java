@@ -3,6 +3,11 @@ package org.mae4j.examples;
 import org.mae4j.config.MaeConfig;
 import org.mae4j.config.Normalization;
 import org.mae4j.data.Augment;
+import org.mae4j.data.FineTuneTransform;
+import org.mae4j.data.Mixup;
+import org.mae4j.data.RandomErasing;
+import org.mae4j.data.Transform;
+import org.mae4j.train.ParamGroups;
 import org.mae4j.data.ImageDataset;
 import org.mae4j.data.Split;
 import org.mae4j.engine.Kernels;
@@ -40,7 +45,9 @@ import java.util.concurrent.Callable;
  * {@code ./mae finetune}: the encoder plus a classification head, all trained on the training engine; the
  * best epoch on a validation split held out of the training data is kept (checkpoint-best.zip) beside the
  * last (checkpoint.zip), and the test set is scored once, at the end, with the best. {@code --eval} scores a
- * saved classifier. Writes metrics.jsonl, finetune.json and confusion.png into --out.
+ * saved classifier. The recipe is the reference's ({@code main_finetune.py}): global pool + fc_norm head,
+ * layer-wise lr decay, AdamW (0.9, 0.999), drop path, RandAugment, random erasing, Mixup/CutMix with label
+ * smoothing, warmup + cosine. Writes metrics.jsonl, finetune.json and confusion.png into --out.
  */
 @Command(name = "finetune", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = "Fine-tune the encoder with a classification head; choose the best epoch on a validation split; score the test set.")
@@ -60,6 +67,26 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
     double warmupEpochs;
     @Option(names = "--smoothing", defaultValue = "0.1", description = "Label smoothing.")
     double smoothing;
+    @Option(names = "--layer-decay", defaultValue = "0.75", description = "Layer-wise lr decay: block i's lr is scaled by layer_decay^(depth + 1 - (i + 1)).")
+    double layerDecay;
+    @Option(names = "--drop-path", defaultValue = "0.1", description = "Stochastic depth rate of the last block (linear from 0 over the depth).")
+    double dropPath;
+    @Option(names = "--mixup", defaultValue = "0.8", description = "Mixup alpha (0 = off).")
+    double mixupAlpha;
+    @Option(names = "--cutmix", defaultValue = "1.0", description = "CutMix alpha (0 = off).")
+    double cutmixAlpha;
+    @Option(names = "--mixup-prob", defaultValue = "1.0", description = "Probability of mixing a batch at all.")
+    double mixupProb;
+    @Option(names = "--mixup-switch-prob", defaultValue = "0.5", description = "Probability of CutMix instead of Mixup when both are on.")
+    double mixupSwitchProb;
+    @Option(names = "--reprob", defaultValue = "0.25", description = "Random erasing probability (per-pixel normal values, timm's 'pixel' mode).")
+    double reprob;
+    @Option(names = "--aa", defaultValue = RandAugmentPolicy.MAE, description = "RandAugment policy (timm syntax), or 'none'.")
+    String aa;
+    @Option(names = "--cls-token", description = "Classify from the cls token after the final norm instead of the reference's global pool + fc_norm.")
+    boolean clsToken;
+    @Option(names = "--global-pool", description = "Global average pool of the patch tokens + fc_norm (the reference's default; the opposite of --cls-token).")
+    boolean globalPool;
     @Option(names = "--weight-decay", defaultValue = "0.05", description = "AdamW weight decay.")
     double weightDecay;
     @Option(names = "--clip-grad", defaultValue = "0", description = "Clip the gradient's global L2 norm to this (0 = off, as the reference).")
@@ -98,6 +125,15 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
             smoothing = resumed.identity("--smoothing", "smoothing", smoothing);
             weightDecay = resumed.identity("--weight-decay", "weight_decay", weightDecay);
             clipGrad = resumed.identity("--clip-grad", "clip_grad", clipGrad);
+            layerDecay = resumed.identity("--layer-decay", "layer_decay", layerDecay);
+            mixupAlpha = resumed.identity("--mixup", "mixup", mixupAlpha);
+            cutmixAlpha = resumed.identity("--cutmix", "cutmix", cutmixAlpha);
+            mixupProb = resumed.identity("--mixup-prob", "mixup_prob", mixupProb);
+            mixupSwitchProb = resumed.identity("--mixup-switch-prob", "mixup_switch_prob", mixupSwitchProb);
+            reprob = resumed.identity("--reprob", "reprob", reprob);
+            aa = resumed.identity("--aa", "aa", aa);
+            resumed.requireSame("--drop-path", "drop path", model.spec().dropPath(), dropPath);
+            resumed.requireSame("--cls-token", "the head's pooling", model.spec().pooling(), VitClassifier.Pooling.CLS_TOKEN);
             epochs = resumed.schedule("--epochs", "epochs", epochs);
             blr = resumed.schedule("--blr", "blr", blr);
             minLr = resumed.schedule("--min-lr", "min_lr", minLr);
@@ -110,7 +146,9 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
             PretrainedWeights.Loaded w = inputs.encoder(run.seed);
             ImageDataset all = inputs.train(w.config());
             int classes = Math.max(all.classNames().size(), 2);
-            model = VitClassifier.fromEncoder(w.config(), w.params(), classes, kernels, new Random(run.seed));
+            if (clsToken && globalPool) throw new IllegalArgumentException("--cls-token and --global-pool exclude each other");
+            VitClassifier.Spec spec = new VitClassifier.Spec(classes, clsToken ? VitClassifier.Pooling.CLS_TOKEN : VitClassifier.Pooling.GLOBAL_AVERAGE, dropPath);
+            model = VitClassifier.fromEncoder(w.config(), w.params(), spec, kernels, new Random(run.seed));
             Augment a = normalization.apply(Augment.mae(w.config().channels()));
             norm = new Normalization(a.mean(), a.std());
             encoder = inputs.describe(run.seed);
@@ -119,8 +157,11 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
         ImageDataset all = inputs.train(cfg), test = inputs.test(cfg);
         Split[] parts = Split.holdOut(all, valFraction, run.seed);
         ImageDataset train = parts[0], val = parts[1];
-        Augment augment = Augment.mae(cfg.channels()).withNormalization(norm.mean(), norm.std());
-        AdamW optimizer = new AdamW(model.params(), kernels, new AdamW.Hyper(0.9, 0.999, 1e-8, weightDecay));
+        Transform augment = new FineTuneTransform(FineTuneTransform.referenceCrop(norm.mean(), norm.std()),
+                RandAugmentPolicy.parse(aa, norm, cfg.channels()), reprob > 0 ? RandomErasing.of(reprob) : RandomErasing.off());
+        Mixup mixup = new Mixup(mixupAlpha, cutmixAlpha, mixupSwitchProb, mixupProb, smoothing, true);
+        AdamW optimizer = new AdamW(model.params(), kernels, AdamW.Hyper.finetune().withWeightDecay(weightDecay),
+                ParamGroups.layerDecay(model.params().entries(), layerDecay, weightDecay, cfg.encoder().depth(), ParamGroups.VIT_NO_WEIGHT_DECAY));
         TrainingState start = resumed == null ? TrainingState.start(run.seed) : Trainer.restore(optimizer, resumed.checkpoint(), run.resume);
         Trainer.Options options = new Trainer.Options(epochs, batch, run.accum, blr, minLr, Math.min(warmupEpochs, epochs), run.seed,
                 run.saveEvery, run.maxSteps, clipGrad);
@@ -130,7 +171,15 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
         recipe.put("val_fraction", Double.toString(valFraction));
         recipe.put("smoothing", Double.toString(smoothing));
         recipe.put("weight_decay", Double.toString(weightDecay));
+        recipe.put("layer_decay", Double.toString(layerDecay));
+        recipe.put("mixup", Double.toString(mixupAlpha));
+        recipe.put("cutmix", Double.toString(cutmixAlpha));
+        recipe.put("mixup_prob", Double.toString(mixupProb));
+        recipe.put("mixup_switch_prob", Double.toString(mixupSwitchProb));
+        recipe.put("reprob", Double.toString(reprob));
+        recipe.put("aa", aa);
         Map<String, String> provenance = Provenance.of("finetune", kernels);
+        provenance.put("transform", augment.toString());
         provenance.put("data", all.toString());
         provenance.put("encoder", encoder);
         System.out.printf(Locale.ROOT, "fine-tuning %s: %d classes, %d train / %d validation / %d test images, lr %.3g%n", encoder, model.classes(),
@@ -139,7 +188,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
         int code;
         try (RunFolder folder = RunFolder.open(out, resumed == null ? null : start, Provenance.startRow(provenance))) {
             if (resumed != null) folder.restoreBest(resumed.checkpoint().provenance());
-            FineTuning job = new FineTuning(model, smoothing, all.classNames());
+            FineTuning job = new FineTuning(model, mixup, smoothing, all.classNames());
             Trainer trainer = new Trainer(job, optimizer, TrainData.images(train, augment), options)
                     .run(folder).describe(norm, provenance, recipe)
                     .evaluate(epoch -> {
@@ -190,14 +239,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
     /** The classifier a finetune checkpoint holds. */
     static VitClassifier classifier(Checkpoint.Contents c, Kernels kernels, Path source) {
         if (!c.kind().equals("finetune")) throw new IllegalArgumentException(source + " is a " + c.kind() + " checkpoint, not a fine-tuned classifier");
-        int classes;
-        try {
-            classes = Integer.parseInt(c.model().getOrDefault("classes", "-1"));
-        } catch (NumberFormatException e) {
-            classes = -1;
-        }
-        if (classes < 2) throw new IllegalArgumentException(source + ": its manifest does not say how many classes the head has");
-        return new VitClassifier(c.config(), classes, c.params(), kernels);
+        return new VitClassifier(c.config(), FineTuning.spec(c.model(), source), c.params(), kernels);
     }
 
     private static List<String> classNames(Checkpoint.Contents c) {

@@ -8,7 +8,6 @@ import org.mae4j.embed.Embedder;
 import org.mae4j.io.Checkpoint;
 import org.mae4j.io.Npy;
 import org.mae4j.mae.MaskedAutoencoder;
-import org.mae4j.train.TrainingState;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine;
@@ -37,7 +36,7 @@ class EmbedCommandTest {
 
     private static Path checkpoint(Path dir, MaskedAutoencoder m) throws IOException {
         Path f = dir.resolve("ckpt.zip");
-        Checkpoint.save(f, m, null, new TrainingState(1, 1, 1, 0), Map.of("normalization", "mean [0.286], std [0.353]"));
+        Checkpoint.save(f, Checkpoint.Contents.weights("pretrain", m.config(), Map.of(), new org.mae4j.config.Normalization(new float[] {0.286f}, new float[] {0.353f}), m.params(), Map.of()));
         return f;
     }
 
