@@ -59,6 +59,31 @@ class ReconstructCommandTest {
     }
 
     @Test
+    void nonFiniteInputOrWeightsAreRefused(@TempDir Path tmp) throws Exception {
+        Reference ref = Reference.load("micro-s1");
+        INDArray images = org.mae4j.io.Npy.read(ref.dir().resolve("images.npy"));
+        images.putScalar(new long[] {1, 2, 3, 4}, Float.NaN);
+        Path bad = tmp.resolve("nan.npy");
+        org.mae4j.io.Npy.write(bad, images);
+        String[] r = run("reconstruct", "--images-npy", bad.toString(), "--weights", ref.params().toString(), "--preset", "micro", "--out", tmp.resolve("a.png").toString());
+        assertEquals("2", r[0], r[1]);
+        assertTrue(r[1].contains("NaN or infinity") && r[1].contains("nan.npy"), r[1]);
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("a.png")), "no picture of a NaN loss");
+
+        Path weights = tmp.resolve("w");
+        java.nio.file.Files.createDirectories(weights);
+        try (var files = java.nio.file.Files.list(ref.params())) {
+            for (Path f : files.toList()) java.nio.file.Files.copy(f, weights.resolve(f.getFileName()));
+        }
+        INDArray w = org.mae4j.io.Npy.read(weights.resolve("decoder_pred.bias.npy"));
+        w.putScalar(0, Float.POSITIVE_INFINITY);
+        org.mae4j.io.Npy.write(weights.resolve("decoder_pred.bias.npy"), w);
+        r = run("reconstruct", "--images-npy", ref.dir().resolve("images.npy").toString(), "--weights", weights.toString(), "--preset", "micro", "--out", tmp.resolve("b.png").toString());
+        assertEquals("2", r[0], r[1]);
+        assertTrue(r[1].contains("decoder_pred.bias") && r[1].contains("NaN or infinity"), r[1]);
+    }
+
+    @Test
     void reconstructGivesTheReferenceNumbersFromEveryWeightFormat(@TempDir Path tmp) throws Exception {
         Reference ref = Reference.load("tiny-fmnist-s42");
         assertTrue(ref.config().equals(org.mae4j.config.MaeConfig.tinyFmnist()), "the fixture is the tinyFmnist preset");

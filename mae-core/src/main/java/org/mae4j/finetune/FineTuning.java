@@ -73,6 +73,13 @@ public final class FineTuning implements Trainable {
     }
 
     @Override
+    public org.mae4j.train.MemoryNeed memory(int n) {
+        var e = model.config().encoder();
+        long t = 1 + model.config().numPatches();
+        return org.mae4j.train.MemoryNeed.blocks(n, t, e.width(), (int) (e.width() * e.mlpRatio()), e.heads(), e.depth());
+    }
+
+    @Override
     public Map<String, String> describe() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("head", "linear");

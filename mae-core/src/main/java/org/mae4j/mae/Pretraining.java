@@ -45,5 +45,18 @@ public final class Pretraining implements Trainable {
         return loss;
     }
 
+    @Override
+    public org.mae4j.train.MemoryNeed memory(int n) {
+        MaeConfig c = model.config();
+        int k = RandomMasking.numKept(c.numPatches(), c.maskRatio());
+        var e = c.encoder();
+        var d = c.decoder();
+        long l = c.numPatches();
+        org.mae4j.train.MemoryNeed io = new org.mae4j.train.MemoryNeed(4L * n * (1 + l) * (c.patchDim() * 4L + d.width() * 3L),
+                (long) n * (1 + l) * Math.max(c.patchDim(), d.width()));
+        return org.mae4j.train.MemoryNeed.blocks(n, 1 + k, e.width(), (int) (e.width() * e.mlpRatio()), e.heads(), e.depth())
+                .plus(org.mae4j.train.MemoryNeed.blocks(n, 1 + l, d.width(), (int) (d.width() * d.mlpRatio()), d.heads(), d.depth())).plus(io);
+    }
+
     @Override public Map<String, String> describe() { return Map.of("decoder", "yes"); }
 }

@@ -27,6 +27,9 @@ public interface Trainable {
     /** The MAE config of the encoder (and the decoder, for pretraining). */
     MaeConfig config();
 
+    /** The activations a micro-batch of n samples needs (estimated from shapes), or null when unknown. */
+    default MemoryNeed memory(int n) { return null; }
+
     /** The rest of the model's description for the checkpoint (head: classes, pooling, ...). */
     default Map<String, String> describe() { return Map.of(); }
 }

@@ -130,7 +130,20 @@ public final class Trainer {
         }
         long total = (long) stepsPerEpoch * options.epochs();
         long warmup = Math.round(options.warmupEpochs() * stepsPerEpoch);
+        checkMemory();
         this.schedule = new CosineSchedule(options.absoluteLr(), Math.min(options.minLr(), options.absoluteLr()), warmup, total);
+    }
+
+    /** Refuses, before anything is allocated, a micro-batch whose activations cannot fit (see {@link MemoryNeed}). */
+    private void checkMemory() {
+        MemoryNeed need;
+        try {
+            need = model.memory(options.batch() / processes);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("batch " + options.batch() + ": its activations would not even have a size that fits in a long");
+        }
+        if (need != null) need.check("batch " + options.batch() + (processes > 1 ? " (" + options.batch() / processes + " per process)" : ""),
+                org.bytedeco.javacpp.Pointer.availablePhysicalBytes());
     }
 
     /** Where checkpoints and metrics go (null: nowhere). */
@@ -155,6 +168,7 @@ public final class Trainer {
         }
         this.rank = rank;
         this.processes = processes;
+        checkMemory();
         this.reducer = Objects.requireNonNull(reducer, "reducer");
         return this;
     }

@@ -194,6 +194,26 @@ class PretrainingTest {
     }
 
     @Test
+    void aBatchWhoseActivationsCannotFitIsRefusedBeforeTraining() {
+        MaskedAutoencoder m = MaskedAutoencoder.create(MaeConfig.tinyFmnist(), new Random(1));
+        ImageDataset lazy = new ImageDataset() {   // 60000 images that are never read: the check comes first
+            @Override public int size() { return 60000; }
+            @Override public int channels() { return 1; }
+            @Override public int imageSize() { return 28; }
+            @Override public void image(int i, float[] dst, int offset) { throw new AssertionError("no image may be read"); }
+            @Override public boolean hasLabels() { return false; }
+            @Override public int label(int i) { throw new AssertionError(); }
+            @Override public List<String> classNames() { return List.of(); }
+        };
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Trainer(new Pretraining(m),
+                new AdamW(m.params(), m.kernels(), AdamW.Hyper.mae()), TrainData.images(lazy, Augment.none(1)), new Trainer.Options(1, 60000, 1, 1e-3, 0, 0, 0, 1, 0, 0)));
+        // 60000 x 13 tokens x 768 hidden = 599,040,000 floats in the encoder's MLP, past 2^29
+        assertTrue(e.getMessage().contains("batch 60000") && e.getMessage().contains("599,040,000") && e.getMessage().contains("--accum"), e.getMessage());
+        // a batch that fits passes the same check
+        assertDoesNotThrow(() -> new Pretraining(m).memory(256).check("batch 256", Long.MAX_VALUE));
+    }
+
+    @Test
     void optionsAreValidated() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new Trainer.Options(2, 8, 1, 1e-3, 0, 3, 0, 1, 0, 0));

@@ -186,11 +186,12 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
                 train.size(), val.size(), test.size(), options.absoluteLr());
 
         int code;
+        // built before the folder is touched: a batch that cannot fit is refused with nothing written
+        Trainer trainer = new Trainer(new FineTuning(model, mixup, smoothing, all.classNames()), optimizer, TrainData.images(train, augment), options)
+                .describe(norm, provenance, recipe);
         try (RunFolder folder = RunFolder.open(out, resumed == null ? null : start, Provenance.startRow(provenance))) {
             if (resumed != null) folder.restoreBest(resumed.checkpoint().provenance());
-            FineTuning job = new FineTuning(model, mixup, smoothing, all.classNames());
-            Trainer trainer = new Trainer(job, optimizer, TrainData.images(train, augment), options)
-                    .run(folder).describe(norm, provenance, recipe)
+            trainer.run(folder)
                     .evaluate(epoch -> {
                         Classification s = Classification.score(model, val, norm, Math.max(batch, 64));
                         return Map.of("val_top1", s.top1(), "val_top5", s.top5());

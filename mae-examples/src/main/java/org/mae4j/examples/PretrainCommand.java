@@ -131,14 +131,15 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
         Normalization norm = new Normalization(augment.mean(), augment.std());
         LOG.info("model {}: {} parameters; data {}; output {}", cfg, model.params().numTrainable(), dataset, out.toAbsolutePath());
 
+        // built before the folder is touched: a batch that cannot fit is refused with nothing written
+        Trainer trainer = new Trainer(new Pretraining(model), optimizer, TrainData.images(dataset, augment), options).describe(norm, provenance, recipe);
         try (RunFolder folder = RunFolder.open(out, resumed == null ? null : start, Provenance.startRow(provenance))) {
             Visualizer viz = vizImages == 0 ? null
                     : Visualizer.ofDataset(cfg, model.params(), kernels, dataset, Visualizer.firstIndices(dataset, vizImages), augment);
             Pictures pictures = new Pictures(folder, viz, run.seed);
             Progress progress = new Progress(System.out, System.console() != null, epochs);
             if (viz != null && start.step() == 0) viz.write(out.resolve("recon-init.png"), run.seed);
-            Trainer trainer = new Trainer(new Pretraining(model), optimizer, TrainData.images(dataset, augment), options)
-                    .run(folder).describe(norm, provenance, recipe).listen(Listeners.both(progress, pictures));
+            trainer.run(folder).listen(Listeners.both(progress, pictures));
             return TrainingCommand.train(trainer, start, this, "pretrain");
         }
     }

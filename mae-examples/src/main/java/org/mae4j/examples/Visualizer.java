@@ -46,6 +46,9 @@ final class Visualizer {
     }
 
     /** The dataset's images at these indices. */
+    /** The normalized images [n, C, H, W] the model sees. */
+    INDArray images() { return images; }
+
     static Visualizer ofDataset(MaeConfig cfg, ParamStore params, Kernels kernels, ImageDataset data, int[] indices, Augment normalization) {
         if (indices.length < 1) throw new IllegalArgumentException("need at least one image to show");
         int len = data.imageLength();

@@ -1,0 +1,63 @@
+package org.mae4j.train;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The run folder: one run at a time, no stale temporaries, metrics cut back to the checkpoint on resume. */
+class RunFolderTest {
+
+    @Test
+    void aBusyFolderIsRefusedAndFreedWhenTheRunEnds(@TempDir Path dir) throws Exception {
+        try (RunFolder first = RunFolder.open(dir, null, Map.of())) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RunFolder.open(dir, null, Map.of()));
+            assertTrue(e.getMessage().contains("in use by another run") && e.getMessage().contains("pid " + ProcessHandle.current().pid()), e.getMessage());
+        }
+        RunFolder.open(dir, null, Map.of()).close();   // free again
+    }
+
+    @Test
+    void aFileIsNotAFolderAndAFreshRunDoesNotOverwriteACheckpoint(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("f"), "x");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RunFolder.open(file, null, Map.of()));
+        assertTrue(e.getMessage().contains("is a file"), e.getMessage());
+        Files.writeString(dir.resolve(RunFolder.CHECKPOINT), "old");
+        e = assertThrows(IllegalArgumentException.class, () -> RunFolder.open(dir, null, Map.of()));
+        assertTrue(e.getMessage().contains("already holds a run") && e.getMessage().contains("--resume"), e.getMessage());
+        assertEquals("old", Files.readString(dir.resolve(RunFolder.CHECKPOINT)));
+    }
+
+    @Test
+    void staleTemporariesOfACrashedWriteAreRemoved(@TempDir Path dir) throws Exception {
+        Path stale = Files.writeString(dir.resolve(".checkpoint.zip.123e4567-e89b-12d3-a456-426614174000.tmp"), "half");
+        Path kept = Files.writeString(dir.resolve(".notes.tmp"), "mine");
+        RunFolder.open(dir, null, Map.of()).close();
+        assertFalse(Files.exists(stale));
+        assertTrue(Files.exists(kept), "only AtomicFiles' own temporaries go");
+    }
+
+    @Test
+    void resumeCutsTheMetricsBackToTheCheckpoint(@TempDir Path dir) throws Exception {
+        Files.write(dir.resolve(RunFolder.METRICS), List.of(
+                "{\"type\":\"start\"}",
+                "{\"type\":\"step\",\"epoch\":1,\"step\":1,\"loss\":2.0}",
+                "{\"type\":\"step\",\"epoch\":1,\"step\":2,\"loss\":1.9}",
+                "{\"type\":\"epoch_end\",\"epoch\":1,\"step\":2,\"loss\":1.95}",
+                "{\"type\":\"step\",\"epoch\":2,\"step\":3,\"loss\":1.8}",
+                "{\"type\":\"step\",\"epoch\":2,\"step\":4,\"loss\":1.7}",
+                "{\"type\":\"step\",\"epo"), StandardCharsets.UTF_8);
+        try (RunFolder f = RunFolder.open(dir, new TrainingState(1, 3, 3, 48, 0), Map.of("kernels", "java"))) {
+            List<String> lines = Files.readAllLines(dir.resolve(RunFolder.METRICS));
+            assertEquals(6, lines.size(), String.join("\n", lines));
+            assertTrue(lines.get(4).contains("\"step\":3"), lines.get(4));
+            assertTrue(lines.get(5).contains("\"resumed_at_step\":3") && lines.get(5).contains("\"kernels\":\"java\""), lines.get(5));
+        }
+    }
+}
