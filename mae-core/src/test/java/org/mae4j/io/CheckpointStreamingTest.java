@@ -21,6 +21,8 @@ class CheckpointStreamingTest {
     void aCheckpointManyTimesTheHeapIsWrittenAndReadBack(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("big.zip"), log = dir.resolve("child.log");
         Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m",
+                // ND4J's off-heap arrays are not the heap: JavaCPP's default cap (a multiple of -Xmx) would refuse them
+                "-Dorg.bytedeco.javacpp.maxbytes=0", "-Dorg.bytedeco.javacpp.maxphysicalbytes=0",
                 "-cp", System.getProperty("java.class.path"), BigCheckpoint.class.getName(), "100000000", file.toString()))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         assertTrue(p.waitFor(5, TimeUnit.MINUTES), "the child did not finish");

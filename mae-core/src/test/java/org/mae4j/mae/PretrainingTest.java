@@ -207,8 +207,8 @@ class PretrainingTest {
         };
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Trainer(new Pretraining(m),
                 new AdamW(m.params(), m.kernels(), AdamW.Hyper.mae()), TrainData.images(lazy, Augment.none(1)), new Trainer.Options(1, 60000, 1, 1e-3, 0, 0, 0, 1, 0, 0)));
-        // 60000 x 13 tokens x 768 hidden = 599,040,000 floats in the encoder's MLP, past 2^29
-        assertTrue(e.getMessage().contains("batch 60000") && e.getMessage().contains("599,040,000") && e.getMessage().contains("--accum"), e.getMessage());
+        // the decoder's MLP: 60000 images x 50 tokens x 384 hidden = 1,152,000,000 floats, past 2^29
+        assertTrue(e.getMessage().contains("batch 60000") && e.getMessage().contains("1,152,000,000") && e.getMessage().contains("--accum"), e.getMessage());
         // a batch that fits passes the same check
         assertDoesNotThrow(() -> new Pretraining(m).memory(256).check("batch 256", Long.MAX_VALUE));
     }
