@@ -169,6 +169,15 @@ public final class Safetensors {
         }
     }
 
+    /**
+     * The values of a, in C order, as float32. Goes through dup + toFloatVector rather than the data buffer:
+     * the buffer of a view is its parent's (a ParamStore's whole flat buffer), and an empty array has none.
+     */
+    private static float[] floats(INDArray a) {
+        if (a.length() == 0) return new float[0];
+        return a.castTo(DataType.FLOAT).dup('c').reshape(a.length()).toFloatVector();
+    }
+
     /** Writes tensors (in map order) as F32 with metadata, atomically (temporary file, then rename). */
     public static void write(Path file, Map<String, INDArray> tensors, Map<String, String> metadata) throws IOException {
         ObjectNode h = JSON.createObjectNode();
@@ -183,6 +192,9 @@ public final class Safetensors {
             t.put("dtype", "F32");
             ArrayNode s = t.putArray("shape");
             for (long d : e.getValue().shape()) s.add(d);
+            if (e.getValue().length() > Integer.MAX_VALUE / 4) {
+                throw new IllegalArgumentException("tensor '" + e.getKey() + "' has " + e.getValue().length() + " values, more than one write supports");
+            }
             long len = 4 * e.getValue().length();
             t.putArray("data_offsets").add(pos).add(pos + len);
             pos += len;
@@ -196,8 +208,8 @@ public final class Safetensors {
             os.write(len.array());
             os.write(header);
             for (INDArray a : tensors.values()) {
-                float[] v = a.castTo(DataType.FLOAT).dup('c').data().asFloat();
-                ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+                float[] v = floats(a);
+                ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(4, v.length)).order(ByteOrder.LITTLE_ENDIAN);
                 b.asFloatBuffer().put(v);
                 os.write(b.array());
             }
