@@ -43,9 +43,9 @@ class ExportRoundTripTest {
                 Arguments.of("vitTiny32", MaeConfig.vitTiny32()),
                 // Depth 1 both sides, grey, one head: the smallest qkv ([36, 12]) and every split a single block.
                 Arguments.of("depth1-grey-1head", new MaeConfig(8, 4, 1, new VitSpec(12, 1, 1, 4), new VitSpec(4, 1, 1, 4), 0.5, false, EPS)),
-                // The issue's 24 px RGB model with 4 heads; head width 5, q/k/v blocks of 20 x 20 = 400 values.
+                // 24 px RGB with 4 heads of width 5, q/k/v blocks of 20 x 20 = 400 values.
                 Arguments.of("24px-rgb-4heads", new MaeConfig(24, 8, 3, new VitSpec(20, 2, 4, 4), new VitSpec(12, 1, 3, 4), 0.75, true, EPS)),
-                // The issue's 32 px grey model with 8 heads; widths 44 and 28, odd MLP ratio (hidden 110 and 70).
+                // 32 px grey with 8 heads (issue 16: its export failed); widths 40 and 28, odd MLP ratios (hidden 110 and 70).
                 Arguments.of("32px-grey-8heads", new MaeConfig(32, 8, 1, new VitSpec(40, 3, 8, 2.75), new VitSpec(28, 2, 7, 2.5), 0.6, false, 1e-12)),
                 // Three channels, three encoder blocks of an awkward width (qkv block 36 x 36 = 1296 values), decoder without blocks.
                 Arguments.of("rgb-width36-3heads-dec0", new MaeConfig(12, 4, 3, new VitSpec(36, 3, 3, 3), new VitSpec(8, 0, 2, 4), 0.75, false, EPS)));
