@@ -239,37 +239,62 @@ public final class ImageFolder implements ImageDataset {
         return skipped;
     }
 
-    /** Images with more pixels than this are refused: decoding one would take gigabytes. */
-    public static final long MAX_PIXELS = 1L << 28;
+    /**
+     * Images with more pixels than this (8192 x 8192) are refused before decoding: one would take over a
+     * gigabyte as decoded pixels plus float planes, and a corrupt header can claim any size.
+     */
+    public static final long MAX_PIXELS = 1L << 26;
 
     /** Null if the file's image header reads, else what is wrong, in words. */
     static String headerProblem(Path file) {
-        String access = accessProblem(file);
-        if (access != null) return access;
-        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
-            if (in == null) return "cannot be opened";
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) return NOT_AN_IMAGE;
-            ImageReader r = readers.next();
-            try {
-                r.setInput(in, true, true);
-                return sizeProblem(r.getWidth(0), r.getHeight(0));
-            } finally {
-                r.dispose();
-            }
-        } catch (IOException | RuntimeException e) {
-            return describe(e);
+        try {
+            decode(file, true);
+            return null;
+        } catch (Unreadable u) {
+            return u.getMessage();
         }
     }
 
     /** Null if the whole image decodes, else what is wrong, in words. */
     static String decodeProblem(Path file) {
-        String header = headerProblem(file);
-        if (header != null) return header;
         try {
-            return ImageIO.read(file.toFile()) == null ? NOT_AN_IMAGE : null;
+            decode(file, false);
+            return null;
+        } catch (Unreadable u) {
+            return u.getMessage();
+        }
+    }
+
+    /** A file's problem as a message in words, nothing else (no path: the caller adds it). */
+    private static final class Unreadable extends IOException {
+        Unreadable(String problem) { super(problem); }
+    }
+
+    /**
+     * The decoded image (null when headerOnly), as ImageIO.read would decode it, but with the size read from the
+     * header and checked first, so that a corrupt or hostile header cannot make it allocate gigabytes.
+     */
+    private static BufferedImage decode(Path file, boolean headerOnly) throws Unreadable {
+        String access = accessProblem(file);
+        if (access != null) throw new Unreadable(access);
+        // A File source is read through a RandomAccessFile; an InputStream would be cached in a temporary file first.
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            if (in == null) throw new Unreadable("cannot be opened");
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) throw new Unreadable(NOT_AN_IMAGE);
+            ImageReader r = readers.next();
+            try {
+                r.setInput(in, true, true);
+                String size = sizeProblem(r.getWidth(0), r.getHeight(0));
+                if (size != null) throw new Unreadable(size);
+                return headerOnly ? null : r.read(0);
+            } finally {
+                r.dispose();
+            }
+        } catch (Unreadable u) {
+            throw u;
         } catch (IOException | RuntimeException e) {
-            return describe(e);
+            throw new Unreadable(describe(e));
         }
     }
 
@@ -346,20 +371,12 @@ public final class ImageFolder implements ImageDataset {
         Objects.checkFromIndexSize(offset, imageLength(), dst.length);
         Path file = files.get(i);
         BufferedImage img;
-        String problem = accessProblem(file);
         try {
-            // ImageIO.read(File) reads through a RandomAccessFile; the InputStream overload would cache the whole
-            // stream in a temporary file first.
-            img = problem != null ? null : ImageIO.read(file.toFile());
-            if (img == null && problem == null) problem = NOT_AN_IMAGE;
-        } catch (IOException | RuntimeException e) {
-            img = null;
-            problem = describe(e);
-        }
-        // Not UncheckedIOException(IOException): its message would start with the cause's class name.
-        if (img == null) {
-            String m = "cannot decode image " + file + ": " + problem;
-            throw new UncheckedIOException(m, new IOException(m));
+            img = decode(file, false);
+        } catch (Unreadable u) {
+            // Not UncheckedIOException(IOException): its message would start with the cause's class name.
+            String m = "cannot decode image " + file + ": " + u.getMessage();
+            throw new UncheckedIOException(m, new IOException(m, u));
         }
         int w = img.getWidth(), h = img.getHeight();
         float[] planes = planes(img, channels);
