@@ -48,7 +48,17 @@ class ExportRoundTripTest {
                 // 32 px grey with 8 heads (issue 16: its export failed); widths 40 and 28, odd MLP ratios (hidden 110 and 70).
                 Arguments.of("32px-grey-8heads", new MaeConfig(32, 8, 1, new VitSpec(40, 3, 8, 2.75), new VitSpec(28, 2, 7, 2.5), 0.6, false, 1e-12)),
                 // Three channels, three encoder blocks of an awkward width (qkv block 36 x 36 = 1296 values), decoder without blocks.
-                Arguments.of("rgb-width36-3heads-dec0", new MaeConfig(12, 4, 3, new VitSpec(36, 3, 3, 3), new VitSpec(8, 0, 2, 4), 0.75, false, EPS)));
+                Arguments.of("rgb-width36-3heads-dec0", new MaeConfig(12, 4, 3, new VitSpec(36, 3, 3, 3), new VitSpec(8, 0, 2, 4), 0.75, false, EPS)),
+                // MLP widths whose ratio is no exact double: 60 / 44 * 44 < 60, so config.json's intermediate_size
+                // must be turned back into a ratio with care.
+                Arguments.of("width44-mlp60", new MaeConfig(8, 4, 3, new VitSpec(44, 1, 4, ratio(60, 44)), new VitSpec(52, 1, 4, ratio(63, 52)), 0.75, false, EPS)));
+    }
+
+    /** The smallest double r with (int) (width * r) == hidden. */
+    private static double ratio(int hidden, int width) {
+        double r = (double) hidden / width;
+        while ((int) (width * r) < hidden) r = Math.nextUp(r);
+        return r;
     }
 
     /** Every value uniformly random (seeded): zero biases and unit LayerNorm weights would hide swapped tensors. */
