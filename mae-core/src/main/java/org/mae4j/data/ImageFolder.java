@@ -38,8 +38,9 @@ import java.util.stream.Stream;
  * <p>Images are decoded when read ({@link #image}), not when the folder is opened, so opening a large folder
  * is cheap; a file that cannot be decoded fails then, with its path and the problem in the message. To find
  * bad files up front instead, {@link #scan} checks every image once and, by a {@link BadImagePolicy}, leaves
- * the unreadable ones out (listing them in {@link #skipped()}) or refuses the folder naming the first one. Each image becomes
- * {@code channels} planes: grey to RGB replicates the grey value, RGB to grey is the luminance
+ * the unreadable ones out (listing them in {@link #skipped()}) or refuses the folder naming the first one.
+ *
+ * <p>Each image becomes {@code channels} planes: grey to RGB replicates the grey value, RGB to grey is the luminance
  * 0.299 R + 0.587 G + 0.114 B (ITU-R 601, Pillow's {@code convert("L")}); alpha is dropped, not composited.
  * Grey images are read from their raster, not through {@code getRGB}, because Java's grey colour space is
  * linear and {@code getRGB} would apply a gamma curve to values that PNG and JPEG already store gamma-encoded.
@@ -268,6 +269,8 @@ public final class ImageFolder implements ImageDataset {
     /** A file's problem as a message in words, nothing else (no path: the caller adds it). */
     private static final class Unreadable extends IOException {
         Unreadable(String problem) { super(problem); }
+
+        Unreadable(String problem, Throwable cause) { super(problem, cause); }
     }
 
     /**
@@ -294,7 +297,7 @@ public final class ImageFolder implements ImageDataset {
         } catch (Unreadable u) {
             throw u;
         } catch (IOException | RuntimeException e) {
-            throw new Unreadable(describe(e));
+            throw new Unreadable(describe(e), e);   // the cause keeps the decoder's own words for a bug report
         }
     }
 

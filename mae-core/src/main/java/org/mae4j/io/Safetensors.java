@@ -182,7 +182,8 @@ public final class Safetensors {
             throw new IOException(where + ": " + bytes + " bytes for " + dt.asText() + " shape " + Arrays.toString(s)
                     + (need < 0 ? ", which needs more than 2^63 bytes" : ", expected " + need));
         }
-        if (count > Integer.MAX_VALUE) throw new IOException(where + ": " + count + " elements, more than one array holds");
+        // Read through one byte array: at most 2^31 - 9 bytes (2 GiB), far above any ViT's largest tensor.
+        if (bytes > Integer.MAX_VALUE - 8) throw new IOException(where + ": " + bytes + " bytes, more than one tensor may have (2 GiB)");
         return new Info(name, dt.asText(), s, begin, end);
     }
 
@@ -203,7 +204,7 @@ public final class Safetensors {
     }
 
     private static INDArray readTensor(SeekableByteChannel ch, Path file, long dataStart, Info i) throws IOException {
-        int bytes = (int) (i.end() - i.begin());   // checked in tensorInfo: at most the element count times 8, below 2^31
+        int bytes = (int) (i.end() - i.begin());   // below 2^31, checked in tensorInfo
         ByteBuffer b = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, b, dataStart + i.begin(), file, "truncated (unexpected end of file)");
         b.flip();
