@@ -31,6 +31,13 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
  *   Mutations.Summary s = Mutations.fuzz(validBytes, 42, 3000, Duration.ofSeconds(20),
  *           Mutations.viaFile(dir, "x.npy", Npy::read), "x.npy", IOException.class);
  * </pre>
+ *
+ * Blind mutations mostly stop at the first check a format has (a length field, a checksum). To reach the
+ * parser behind it, use the {@link Generator} overload: mutate the inner part with {@link #mutate} and rebuild
+ * the container around it, as NpyFuzzTest and SafetensorsFuzzTest do for header texts (repairing the length
+ * field). For a zip container such as a checkpoint: mutate one member (manifest.json, a tensor's .npy) and
+ * write a fresh zip, whose CRCs then match. Writing a file per case costs milliseconds; readers that accept a
+ * channel or bytes can be fuzzed through {@link #channel} thousands of times a second.
  */
 public final class Mutations {
     private Mutations() {}
