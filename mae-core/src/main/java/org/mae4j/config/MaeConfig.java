@@ -34,6 +34,10 @@ public record MaeConfig(int imageSize, int patchSize, int channels, VitSpec enco
         if (!(maskRatio >= 0 && maskRatio < 1)) {
             throw new IllegalArgumentException("maskRatio must be in [0, 1), got " + maskRatio);
         }
+        // L must fit in an int (and largestRatioKeepingOne loops forever on an L that overflowed to 0)
+        if (imageSize / patchSize > 46340) {
+            throw new IllegalArgumentException("imageSize / patchSize (" + imageSize / patchSize + " patches per side) must be at most 46340");
+        }
         int l = (imageSize / patchSize) * (imageSize / patchSize);
         if ((int) (l * (1 - maskRatio)) < 1) {
             throw new IllegalArgumentException("maskRatio " + maskRatio + " keeps no patch out of " + l

@@ -31,9 +31,14 @@ public record VitSpec(int width, int depth, int heads, double mlpRatio) {
 
     public VitSpec withDepth(int d) { return new VitSpec(width, d, heads, mlpRatio); }
 
+    /** The divisors of n in order; by pairs up to sqrt(n), as counting to n overflowed (and took seconds) near 2^31. */
     private static String divisors(int n) {
+        java.util.TreeSet<Integer> d = new java.util.TreeSet<>();
+        for (int i = 1; i <= n / i; i++) {
+            if (n % i == 0) { d.add(i); d.add(n / i); }
+        }
         StringBuilder b = new StringBuilder();
-        for (int i = 1; i <= n; i++) if (n % i == 0) b.append(b.length() == 0 ? "" : ", ").append(i);
+        for (int x : d) b.append(b.length() == 0 ? "" : ", ").append(x);
         return b.toString();
     }
 }

@@ -70,8 +70,19 @@ public final class FashionMnist implements ImageDataset {
         String prefix = train ? "train" : "t10k";
         Path imagesFile = find(dir, prefix + "-images-idx3-ubyte");
         Path labelsFile = find(dir, prefix + "-labels-idx1-ubyte");
-        try (InputStream im = Files.newInputStream(imagesFile); InputStream lb = Files.newInputStream(labelsFile)) {
+        try (InputStream im = open(imagesFile); InputStream lb = open(labelsFile)) {
             return read(im, imagesFile.toString(), lb, labelsFile.toString());
+        }
+    }
+
+    /** The JDK's exceptions for an unopenable file carry only the path; this one says the problem too. */
+    private static InputStream open(Path file) throws IOException {
+        try {
+            return Files.newInputStream(file);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new IOException(file + ": permission denied", e);
+        } catch (IOException e) {
+            throw new IOException(file + ": cannot open: " + e.getMessage(), e);
         }
     }
 
@@ -102,7 +113,7 @@ public final class FashionMnist implements ImageDataset {
                 throw new IOException(imagesName + ": images are " + rows + "x" + cols + ", expected "
                         + IMAGE_SIZE + "x" + IMAGE_SIZE);
             }
-            long need = (long) imageCount * PIXELS;
+            long need = Math.multiplyExact((long) imageCount, PIXELS);   // below 2^41: count is a non-negative int
             if (need > Integer.MAX_VALUE - 16) {
                 throw new IOException(imagesName + ": " + imageCount + " images of " + PIXELS
                         + " bytes do not fit in one Java array");

@@ -1,6 +1,8 @@
 package org.mae4j.data;
 
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
@@ -13,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -33,8 +36,11 @@ import java.util.stream.Stream;
  * same image on every machine and every run.
  *
  * <p>Images are decoded when read ({@link #image}), not when the folder is opened, so opening a large folder
- * is cheap; a file that cannot be decoded fails then, with its path in the message. Each image becomes
- * {@code channels} planes: grey to RGB replicates the grey value, RGB to grey is the luminance
+ * is cheap; a file that cannot be decoded fails then, with its path and the problem in the message. To find
+ * bad files up front instead, {@link #scan} checks every image once and, by a {@link BadImagePolicy}, leaves
+ * the unreadable ones out (listing them in {@link #skipped()}) or refuses the folder naming the first one.
+ *
+ * <p>Each image becomes {@code channels} planes: grey to RGB replicates the grey value, RGB to grey is the luminance
  * 0.299 R + 0.587 G + 0.114 B (ITU-R 601, Pillow's {@code convert("L")}); alpha is dropped, not composited.
  * Grey images are read from their raster, not through {@code getRGB}, because Java's grey colour space is
  * linear and {@code getRGB} would apply a gamma curve to values that PNG and JPEG already store gamma-encoded.
@@ -53,15 +59,25 @@ public final class ImageFolder implements ImageDataset {
     private final List<Path> files;
     private final int[] labels;          // null when unlabeled
     private final List<String> classNames;
+    private final List<BadImage> skipped;
+
+    /** An image file left out by {@link #scan} and why, in words (no Java class names). */
+    public record BadImage(Path path, String problem) {
+        @Override
+        public String toString() {
+            return path + ": " + problem;
+        }
+    }
 
     private ImageFolder(Path root, int channels, int imageSize, List<Path> files, int[] labels,
-                        List<String> classNames) {
+                        List<String> classNames, List<BadImage> skipped) {
         this.root = root;
         this.channels = channels;
         this.imageSize = imageSize;
         this.files = files;
         this.labels = labels;
         this.classNames = classNames;
+        this.skipped = skipped;
     }
 
     /**
@@ -101,7 +117,7 @@ public final class ImageFolder implements ImageDataset {
             if (loose.isEmpty()) {
                 throw new IOException("no images (.png, .jpg, .jpeg) in " + root + " or in its subdirectories");
             }
-            return new ImageFolder(root, channels, imageSize, List.copyOf(loose), null, List.of());
+            return new ImageFolder(root, channels, imageSize, List.copyOf(loose), null, List.of(), List.of());
         }
         if (!loose.isEmpty()) {
             throw new IOException(root + " has class subdirectories with images and also " + loose.size()
@@ -123,7 +139,7 @@ public final class ImageFolder implements ImageDataset {
             }
         }
         int[] labels = labelList.stream().mapToInt(Integer::intValue).toArray();
-        return new ImageFolder(root, channels, imageSize, List.copyOf(files), labels, List.copyOf(names));
+        return new ImageFolder(root, channels, imageSize, List.copyOf(files), labels, List.copyOf(names), List.of());
     }
 
     /**
@@ -169,8 +185,163 @@ public final class ImageFolder implements ImageDataset {
             if (!isImage(f)) throw new IOException(f + " is not a .png, .jpg or .jpeg file");
         }
         Path root = files.get(0).toAbsolutePath().getParent();
-        return new ImageFolder(root, channels, imageSize, List.copyOf(files), null, List.of());
+        return new ImageFolder(root, channels, imageSize, List.copyOf(files), null, List.of(), List.of());
     }
+
+    /**
+     * {@link #open} and then {@link #scan}: the folder with every image checked once up front.
+     *
+     * @throws IOException as open does, and with FAIL for the first unreadable image (path and problem)
+     */
+    public static ImageFolder open(Path root, int channels, int imageSize, BadImagePolicy policy) throws IOException {
+        return open(root, channels, imageSize).scan(policy, false);
+    }
+
+    /**
+     * Checks every image once, so that a bad file is found when the data is opened rather than mid-epoch.
+     * Each file is opened and its image header read (format recognised, width and height positive and at most
+     * {@link #MAX_PIXELS} pixels); with {@code fullDecode} every image is also decoded whole, which finds files
+     * cut short or corrupt after their header too, at the cost of reading all the data once (seconds per
+     * thousand photos). With SKIP the result holds the good images only, labels and class names unchanged
+     * (a class may end up with fewer images, or none), and {@link #skipped()} lists the others; with FAIL the
+     * first bad file ends the scan. A file that passes a header-only scan and fails later still fails in
+     * {@link #image} with its path and problem.
+     *
+     * @throws IOException with FAIL: the first unreadable image, its path and the problem, in one line; with
+     *                     SKIP: when no image is readable at all
+     */
+    public ImageFolder scan(BadImagePolicy policy, boolean fullDecode) throws IOException {
+        Objects.requireNonNull(policy, "policy");
+        List<Path> good = new ArrayList<>();
+        List<Integer> goodLabels = new ArrayList<>();
+        List<BadImage> bad = new ArrayList<>(skipped);
+        for (int i = 0; i < files.size(); i++) {
+            Path f = files.get(i);
+            String problem = fullDecode ? decodeProblem(f) : headerProblem(f);
+            if (problem == null) {
+                good.add(f);
+                if (labels != null) goodLabels.add(labels[i]);
+            } else if (policy == BadImagePolicy.FAIL) {
+                throw new IOException("unreadable image " + f + ": " + problem + " (image " + (i + 1) + " of " + files.size()
+                        + " in " + root + "; skip unreadable images to go on without it)");
+            } else {
+                bad.add(new BadImage(f, problem));
+            }
+        }
+        if (good.isEmpty()) {
+            throw new IOException("no readable images in " + root + ": all " + bad.size() + " failed, e.g. " + bad.get(0));
+        }
+        int[] l = labels == null ? null : goodLabels.stream().mapToInt(Integer::intValue).toArray();
+        return new ImageFolder(root, channels, imageSize, List.copyOf(good), l, classNames, List.copyOf(bad));
+    }
+
+    /** Images left out by {@link #scan} with SKIP, in path order; empty if none were (or no scan ran). */
+    public List<BadImage> skipped() {
+        return skipped;
+    }
+
+    /**
+     * Images with more pixels than this (8192 x 8192) are refused before decoding: one would take over a
+     * gigabyte as decoded pixels plus float planes, and a corrupt header can claim any size.
+     */
+    public static final long MAX_PIXELS = 1L << 26;
+
+    /** Null if the file's image header reads, else what is wrong, in words. */
+    static String headerProblem(Path file) {
+        try {
+            decode(file, true);
+            return null;
+        } catch (Unreadable u) {
+            return u.getMessage();
+        }
+    }
+
+    /** Null if the whole image decodes, else what is wrong, in words. */
+    static String decodeProblem(Path file) {
+        try {
+            decode(file, false);
+            return null;
+        } catch (Unreadable u) {
+            return u.getMessage();
+        }
+    }
+
+    /** A file's problem as a message in words, nothing else (no path: the caller adds it). */
+    private static final class Unreadable extends IOException {
+        Unreadable(String problem) { super(problem); }
+
+        Unreadable(String problem, Throwable cause) { super(problem, cause); }
+    }
+
+    /**
+     * The decoded image (null when headerOnly), as ImageIO.read would decode it, but with the size read from the
+     * header and checked first, so that a corrupt or hostile header cannot make it allocate gigabytes.
+     */
+    private static BufferedImage decode(Path file, boolean headerOnly) throws Unreadable {
+        String access = accessProblem(file);
+        if (access != null) throw new Unreadable(access);
+        // A File source is read through a RandomAccessFile; an InputStream would be cached in a temporary file first.
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            if (in == null) throw new Unreadable("cannot be opened");
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) throw new Unreadable(NOT_AN_IMAGE);
+            ImageReader r = readers.next();
+            try {
+                r.setInput(in, true, true);
+                String size = sizeProblem(r.getWidth(0), r.getHeight(0));
+                if (size != null) throw new Unreadable(size);
+                return headerOnly ? null : r.read(0);
+            } finally {
+                r.dispose();
+            }
+        } catch (Unreadable u) {
+            throw u;
+        } catch (IOException | RuntimeException e) {
+            throw new Unreadable(describe(e), e);   // the cause keeps the decoder's own words for a bug report
+        }
+    }
+
+    private static final String NOT_AN_IMAGE = "not a PNG or JPEG image (no decoder recognises its contents)";
+
+    private static String accessProblem(Path file) {
+        if (!Files.exists(file)) return "file not found";
+        if (!Files.isRegularFile(file)) return "not a regular file";
+        if (!Files.isReadable(file)) return "permission denied";
+        try {
+            if (Files.size(file) == 0) return "empty file (0 bytes)";
+        } catch (IOException e) {
+            return "cannot read its size";
+        }
+        return null;
+    }
+
+    private static String sizeProblem(int w, int h) {
+        if (w <= 0 || h <= 0) return "image has no pixels (" + w + " x " + h + ")";
+        if ((long) w * h > MAX_PIXELS) return "image too large to decode (" + w + " x " + h + " pixels, at most " + MAX_PIXELS + ")";
+        return null;
+    }
+
+    /**
+     * A decoder's failure in words for a user: the messages of the exception and its causes without the Java
+     * class names that Throwable.toString would put in; a decoder's own bug on corrupt data (a runtime
+     * exception) as "corrupt or unsupported image data".
+     */
+    static String describe(Throwable e) {
+        if (e instanceof java.io.EOFException) return "the file ends early (truncated)";
+        StringBuilder b = new StringBuilder();
+        for (Throwable t = e; t != null && b.length() < 300; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof RuntimeException && !(t instanceof java.io.UncheckedIOException)) continue;
+            String m = t.getMessage();
+            if (m == null || m.isBlank()) continue;
+            m = CLASS_NAME.matcher(m).replaceAll("").replace('\n', ' ').trim();
+            if (!m.isEmpty() && b.indexOf(m) < 0) b.append(b.length() == 0 ? "" : ": ").append(m);
+        }
+        return b.length() == 0 ? "corrupt or unsupported image data" : b.toString();
+    }
+
+    /** Fully qualified class names (java.io.EOFException, javax.imageio.IIOException, ...) and the ": " after them. */
+    private static final java.util.regex.Pattern CLASS_NAME =
+            java.util.regex.Pattern.compile("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error)\\b:?\\s*");
 
     /** The directory this set was opened from. */
     public Path root() {
@@ -204,15 +375,11 @@ public final class ImageFolder implements ImageDataset {
         Path file = files.get(i);
         BufferedImage img;
         try {
-            // ImageIO.read(File) reads through a RandomAccessFile; the InputStream overload would cache the whole
-            // stream in a temporary file first.
-            img = ImageIO.read(file.toFile());
-        } catch (IOException | RuntimeException e) {
-            throw new UncheckedIOException(new IOException("cannot decode image " + file + ": " + e.getMessage(), e));
-        }
-        if (img == null) {
-            throw new UncheckedIOException(new IOException("cannot decode image " + file
-                    + ": not a PNG or JPEG that javax.imageio can read"));
+            img = decode(file, false);
+        } catch (Unreadable u) {
+            // Not UncheckedIOException(IOException): its message would start with the cause's class name.
+            String m = "cannot decode image " + file + ": " + u.getMessage();
+            throw new UncheckedIOException(m, new IOException(m, u));
         }
         int w = img.getWidth(), h = img.getHeight();
         float[] planes = planes(img, channels);

@@ -1,11 +1,13 @@
 package org.mae4j.io;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.mae4j.config.MaeConfig;
 import org.mae4j.config.VitSpec;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -18,19 +20,39 @@ public final class HfConfig {
     public static MaeConfig read(Path configJson) throws IOException {
         JsonNode c;
         try {
-            c = new ObjectMapper().readTree(configJson.toFile());
+            c = new ObjectMapper().readTree(Files.readAllBytes(configJson));
+        } catch (JsonProcessingException e) {
+            // getOriginalMessage: getMessage adds the location on a second line
+            throw new IOException(configJson + ": not a valid JSON config: " + FileProblems.excerpt(e.getOriginalMessage(), 200), e);
         } catch (IOException e) {
-            throw new IOException(configJson + ": not a readable JSON config: " + e.getMessage(), e);
+            throw FileProblems.reading(configJson, e);
         }
+        if (c == null || !c.isObject()) throw new IOException(configJson + ": not a JSON object (a HuggingFace config.json is one)");
         try {
-            int d = req(c, "hidden_size"), e = req(c, "decoder_hidden_size");
-            return new MaeConfig(req(c, "image_size"), req(c, "patch_size"), req(c, "num_channels"),
-                    new VitSpec(d, req(c, "num_hidden_layers"), req(c, "num_attention_heads"), (double) req(c, "intermediate_size") / d),
-                    new VitSpec(e, req(c, "decoder_num_hidden_layers"), req(c, "decoder_num_attention_heads"), (double) req(c, "decoder_intermediate_size") / e),
-                    c.path("mask_ratio").asDouble(0.75), c.path("norm_pix_loss").asBoolean(false), c.path("layer_norm_eps").asDouble(1e-12));
+            // Bounds before the config's own checks: they keep its arithmetic (patches per image, divisor lists
+            // in messages) away from int overflow, and no real ViTMAE comes near them.
+            int size = req(c, "image_size", 1, 8192), patch = req(c, "patch_size", 1, 8192), ch = req(c, "num_channels", 1, 4096);
+            int d = req(c, "hidden_size", 1, 1 << 16), e = req(c, "decoder_hidden_size", 1, 1 << 16);
+            VitSpec enc = new VitSpec(d, req(c, "num_hidden_layers", 0, 4096), req(c, "num_attention_heads", 1, d),
+                    mlpRatio(req(c, "intermediate_size", 1, 1 << 20), d));
+            VitSpec dec = new VitSpec(e, req(c, "decoder_num_hidden_layers", 0, 4096), req(c, "decoder_num_attention_heads", 1, e),
+                    mlpRatio(req(c, "decoder_intermediate_size", 1, 1 << 20), e));
+            return new MaeConfig(size, patch, ch, enc, dec, number(c, "mask_ratio", 0.75), bool(c, "norm_pix_loss", false),
+                    number(c, "layer_norm_eps", 1e-12));
         } catch (IllegalArgumentException ex) {
-            throw new IOException(configJson + ": " + ex.getMessage(), ex);
+            throw new IOException(configJson + ": " + FileProblems.oneLine(ex.getMessage()), ex);
         }
+    }
+
+    /**
+     * The MLP ratio r with {@code (int) (width * r) == hidden}, which is how VitSpec derives the hidden width.
+     * hidden / width alone is not always it: 60 / 44 * 44 is 59.99999999999999 in doubles, which made a 44-wide
+     * model with a 60-wide MLP load as 59 wide.
+     */
+    static double mlpRatio(int hidden, int width) {
+        double r = (double) hidden / width;
+        while ((int) (width * r) < hidden) r = Math.nextUp(r);
+        return r;
     }
 
     /**
@@ -64,9 +86,26 @@ public final class HfConfig {
         m.writerWithDefaultPrettyPrinter().writeValue(configJson.toFile(), n);
     }
 
-    private static int req(JsonNode c, String field) {
+    private static int req(JsonNode c, String field, int min, int max) {
         JsonNode v = c.get(field);
-        if (v == null || !v.canConvertToInt()) throw new IllegalArgumentException("missing or non-integer field '" + field + "'");
+        if (v == null || !v.isIntegralNumber()) throw new IllegalArgumentException("missing or non-integer field '" + field + "'");
+        if (!v.canConvertToInt() || v.asInt() < min || v.asInt() > max) {
+            throw new IllegalArgumentException("field '" + field + "' is " + FileProblems.excerpt(v.asText(), 30) + ", expected " + min + ".." + max);
+        }
         return v.asInt();
+    }
+
+    private static double number(JsonNode c, String field, double absent) {
+        JsonNode v = c.get(field);
+        if (v == null) return absent;
+        if (!v.isNumber()) throw new IllegalArgumentException("field '" + field + "' is not a number");
+        return v.asDouble();
+    }
+
+    private static boolean bool(JsonNode c, String field, boolean absent) {
+        JsonNode v = c.get(field);
+        if (v == null) return absent;
+        if (!v.isBoolean()) throw new IllegalArgumentException("field '" + field + "' is not true or false");
+        return v.asBoolean();
     }
 }

@@ -29,10 +29,13 @@ public final class NpyWeights {
 
     /** Every {@code <key>.npy} of a directory, by key. */
     public static Map<String, INDArray> read(Path dir) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new IOException(dir + ": not a directory (expected a directory of <key>.npy files)");
         if (!Files.isDirectory(dir)) throw new IOException("weights directory not found: " + dir);
         TreeSet<String> names = new TreeSet<>();
         try (Stream<Path> s = Files.list(dir)) {
             s.map(p -> p.getFileName().toString()).filter(f -> f.endsWith(".npy")).forEach(f -> names.add(f.substring(0, f.length() - 4)));
+        } catch (IOException e) {
+            throw FileProblems.reading(dir, e);
         }
         if (names.isEmpty()) throw new IOException("no .npy files in " + dir);
         Map<String, INDArray> out = new LinkedHashMap<>();

@@ -1,8 +1,11 @@
 package org.mae4j.io;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -13,7 +16,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -34,7 +39,11 @@ import java.util.Map;
 public final class Safetensors {
     private Safetensors() {}
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Strict JSON: a duplicate tensor name or text after the header object is an error, not silently dropped. */
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
     /** Headers larger than this are refused before anything is allocated (the reference reader's limit). */
     static final long MAX_HEADER = 100L << 20;
 
@@ -46,42 +55,61 @@ public final class Safetensors {
 
     /** Reads the header only. */
     public static List<Info> header(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel ch = open(file)) {
             return parseHeader(ch, file, new LinkedHashMap<>());
         }
     }
 
-    /** Reads every tensor. */
+    /**
+     * Reads every tensor.
+     *
+     * @throws IOException if the file cannot be read or is not a valid safetensors file of a supported dtype;
+     *                     the one-line message names the file, the tensor where there is one, and the problem
+     */
     public static Contents read(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            Map<String, String> meta = new LinkedHashMap<>();
-            List<Info> infos = parseHeader(ch, file, meta);
-            long dataStart = 8 + headerLength(ch, file);
-            Map<String, INDArray> out = new LinkedHashMap<>();
-            for (Info i : infos) out.put(i.name(), readTensor(ch, file, dataStart, i));
-            return new Contents(out, meta);
+        try (FileChannel ch = open(file)) {
+            return read(ch, file);
         }
     }
 
-    private static long headerLength(FileChannel ch, Path file) throws IOException {
+    /** Reads every tensor from a channel; file names it in messages (tests fuzz through memory, not the disk). */
+    static Contents read(SeekableByteChannel ch, Path file) throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>();
+        List<Info> infos = parseHeader(ch, file, meta);
+        long dataStart = 8 + headerLength(ch, file);
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (Info i : infos) out.put(i.name(), readTensor(ch, file, dataStart, i));
+        return new Contents(out, meta);
+    }
+
+    private static FileChannel open(Path file) throws IOException {
+        if (Files.isDirectory(file)) throw new IOException(file + ": is a directory, not a .safetensors file");
+        try {
+            return FileChannel.open(file, StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw FileProblems.reading(file, e);
+        }
+    }
+
+    private static long headerLength(SeekableByteChannel ch, Path file) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        if (ch.read(b, 0) != 8) throw new IOException(file + ": not a safetensors file (shorter than 8 bytes)");
+        readFully(ch, b, 0, file, "not a safetensors file (shorter than 8 bytes)");
         return b.getLong(0);
     }
 
-    private static List<Info> parseHeader(FileChannel ch, Path file, Map<String, String> meta) throws IOException {
+    private static List<Info> parseHeader(SeekableByteChannel ch, Path file, Map<String, String> meta) throws IOException {
         long size = ch.size();
         long n = headerLength(ch, file);
-        if (n <= 0 || n > MAX_HEADER || 8 + n > size) {
-            throw new IOException(file + ": invalid header length " + n + " (file has " + size + " bytes)");
+        if (n <= 0 || n > MAX_HEADER || n > size - 8) {
+            throw new IOException(file + ": invalid header length " + n + " (file has " + size + " bytes, headers at most " + MAX_HEADER + ")");
         }
         ByteBuffer hb = ByteBuffer.allocate((int) n);
-        readFully(ch, hb, 8, file);
+        readFully(ch, hb, 8, file, "truncated header");
         JsonNode h;
         try {
             h = JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8));
         } catch (JsonProcessingException e) {
-            throw new IOException(file + ": header is not valid JSON: " + e.getOriginalMessage(), e);
+            throw new IOException(file + ": header is not valid JSON: " + FileProblems.excerpt(e.getOriginalMessage(), 200), e);
         }
         if (h == null || !h.isObject()) throw new IOException(file + ": header must be a JSON object");
         long dataLen = size - 8 - n;
@@ -94,40 +122,21 @@ public final class Safetensors {
                 if (!v.isObject()) throw new IOException(file + ": __metadata__ must be an object of strings");
                 for (Iterator<Map.Entry<String, JsonNode>> m = v.fields(); m.hasNext(); ) {
                     Map.Entry<String, JsonNode> kv = m.next();
-                    if (!kv.getValue().isTextual()) throw new IOException(file + ": __metadata__ value for '" + kv.getKey() + "' is not a string");
+                    if (!kv.getValue().isTextual()) {
+                        throw new IOException(file + ": __metadata__ value for '" + FileProblems.excerpt(kv.getKey(), 80) + "' is not a string");
+                    }
                     meta.put(kv.getKey(), kv.getValue().asText());
                 }
                 continue;
             }
-            String where = file + ": tensor '" + name + "'";
-            JsonNode dt = v.get("dtype"), shape = v.get("shape"), off = v.get("data_offsets");
-            if (dt == null || !dt.isTextual() || shape == null || !shape.isArray() || off == null || !off.isArray() || off.size() != 2) {
-                throw new IOException(where + ": needs dtype (string), shape (array) and data_offsets ([begin, end])");
-            }
-            long[] s = new long[shape.size()];
-            long count = 1;
-            for (int i = 0; i < s.length; i++) {
-                if (!shape.get(i).canConvertToLong() || shape.get(i).asLong() < 0) throw new IOException(where + ": bad shape " + shape);
-                s[i] = shape.get(i).asLong();
-                count = Math.multiplyExact(count, s[i]);
-            }
-            long begin = off.get(0).asLong(-1), end = off.get(1).asLong(-1);
-            int width = elementSize(dt.asText(), where);
-            if (begin < 0 || end < begin || end > dataLen) {
-                throw new IOException(where + ": data_offsets [" + begin + ", " + end + "] outside the data area of " + dataLen + " bytes");
-            }
-            if (end - begin != count * width) {
-                throw new IOException(where + ": " + (end - begin) + " bytes for " + dt.asText() + " shape " + Arrays.toString(s)
-                        + ", expected " + count * width);
-            }
-            infos.add(new Info(name, dt.asText(), s, begin, end));
+            infos.add(tensorInfo(file + ": tensor '" + FileProblems.excerpt(name, 120) + "'", name, v, dataLen));
         }
         infos.sort(Comparator.comparingLong(Info::begin));
         long pos = 0;
         for (Info i : infos) {
             if (i.begin() != pos) {
-                throw new IOException(file + ": tensor '" + i.name() + "' starts at byte " + i.begin() + " but the previous one ends at " + pos
-                        + " (tensors must tile the data area without gaps or overlaps)");
+                throw new IOException(file + ": tensor '" + FileProblems.excerpt(i.name(), 120) + "' starts at byte " + i.begin()
+                        + " but the previous one ends at " + pos + " (tensors must tile the data area without gaps or overlaps)");
             }
             pos = i.end();
         }
@@ -135,19 +144,69 @@ public final class Safetensors {
         return infos;
     }
 
+    /**
+     * One tensor's entry, its fields checked one by one. Sizes are checked against the data area before they are
+     * multiplied, so no product can overflow: a shape whose element count times the width wraps around to the
+     * byte count given (e.g. F32 [2^62 + 1] with 4 bytes) is refused, not read.
+     */
+    private static Info tensorInfo(String where, String name, JsonNode v, long dataLen) throws IOException {
+        if (!v.isObject()) throw new IOException(where + ": must be an object {dtype, shape, data_offsets}");
+        JsonNode dt = v.get("dtype"), shape = v.get("shape"), off = v.get("data_offsets");
+        if (dt == null || !dt.isTextual()) throw new IOException(where + ": dtype missing or not a string");
+        if (shape == null || !shape.isArray()) throw new IOException(where + ": shape missing or not an array");
+        if (off == null || !off.isArray() || off.size() != 2) throw new IOException(where + ": data_offsets missing or not [begin, end]");
+        int width = elementSize(dt.asText(), where);
+        long begin = offset(off.get(0), where), end = offset(off.get(1), where);
+        if (end < begin || end > dataLen) {
+            throw new IOException(where + ": data_offsets [" + begin + ", " + end + "] outside the data area of " + dataLen + " bytes");
+        }
+        long bytes = end - begin;
+        long[] s = new long[shape.size()];
+        for (int i = 0; i < s.length; i++) {
+            JsonNode d = shape.get(i);
+            if (!d.isIntegralNumber() || !d.canConvertToLong() || d.asLong() < 0) {
+                throw new IOException(where + ": bad shape " + FileProblems.excerpt(shape.toString(), 120) + " (non-negative integers expected)");
+            }
+            s[i] = d.asLong();
+            if (s[i] > Integer.MAX_VALUE) throw new IOException(where + ": dimension " + s[i] + " of shape " + FileProblems.excerpt(shape.toString(), 120) + " is too large");
+        }
+        // Exact arithmetic: a product that wraps around could match the bytes given (F32 [2^62 + 1] "needs" 4).
+        long count = Arrays.stream(s).anyMatch(d -> d == 0) ? 0 : 1, need;
+        try {
+            for (long d : s) count = Math.multiplyExact(count, d);
+            need = Math.multiplyExact(count, width);
+        } catch (ArithmeticException overflow) {
+            need = -1;
+        }
+        if (need != bytes) {
+            throw new IOException(where + ": " + bytes + " bytes for " + dt.asText() + " shape " + Arrays.toString(s)
+                    + (need < 0 ? ", which needs more than 2^63 bytes" : ", expected " + need));
+        }
+        // Read through one byte array: at most 2^31 - 9 bytes (2 GiB), far above any ViT's largest tensor.
+        if (bytes > Integer.MAX_VALUE - 8) throw new IOException(where + ": " + bytes + " bytes, more than one tensor may have (2 GiB)");
+        return new Info(name, dt.asText(), s, begin, end);
+    }
+
+    private static long offset(JsonNode n, String where) throws IOException {
+        if (n == null || !n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < 0) {
+            throw new IOException(where + ": data_offsets must be non-negative integers, got " + FileProblems.excerpt(String.valueOf(n), 40));
+        }
+        return n.asLong();
+    }
+
     private static int elementSize(String dtype, String where) throws IOException {
         return switch (dtype) {
             case "F64", "I64" -> 8;
             case "F32", "I32" -> 4;
             case "F16", "BF16" -> 2;
-            default -> throw new IOException(where + ": unsupported dtype " + dtype + " (F32, F64, F16, BF16, I64, I32)");
+            default -> throw new IOException(where + ": unsupported dtype " + FileProblems.excerpt(dtype, 20) + " (F32, F64, F16, BF16, I64, I32)");
         };
     }
 
-    private static INDArray readTensor(FileChannel ch, Path file, long dataStart, Info i) throws IOException {
-        int bytes = Math.toIntExact(i.end() - i.begin());
+    private static INDArray readTensor(SeekableByteChannel ch, Path file, long dataStart, Info i) throws IOException {
+        int bytes = (int) (i.end() - i.begin());   // below 2^31, checked in tensorInfo
         ByteBuffer b = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(ch, b, dataStart + i.begin(), file);
+        readFully(ch, b, dataStart + i.begin(), file, "truncated (unexpected end of file)");
         b.flip();
         int n = bytes / elementSize(i.dtype(), file.toString());
         INDArray flat = switch (i.dtype()) {
@@ -159,14 +218,26 @@ public final class Safetensors {
             case "I32" -> { int[] a = new int[n]; b.asIntBuffer().get(a); yield Nd4j.createFromArray(a); }
             default -> throw new IOException(file + ": unsupported dtype " + i.dtype());
         };
-        return i.shape().length == 0 ? flat.reshape() : flat.reshape('c', i.shape());
+        if (i.shape().length == 0) return flat.reshape();
+        if (n == 0) return Nd4j.create(flat.dataType(), i.shape());
+        return flat.reshape('c', i.shape());
     }
 
-    private static void readFully(FileChannel ch, ByteBuffer b, long pos, Path file) throws IOException {
+    private static void readFully(SeekableByteChannel ch, ByteBuffer b, long pos, Path file, String problem) throws IOException {
+        ch.position(pos);
         while (b.hasRemaining()) {
-            int r = ch.read(b, pos + b.position());
-            if (r < 0) throw new IOException(file + ": truncated (unexpected end of file)");
+            int r = ch.read(b);
+            if (r < 0) throw new IOException(file + ": " + problem);
         }
+    }
+
+    /**
+     * The values of a, in C order, as float32. Goes through dup + toFloatVector rather than the data buffer:
+     * the buffer of a view is its parent's (a ParamStore's whole flat buffer), and an empty array has none.
+     */
+    private static float[] floats(INDArray a) {
+        if (a.length() == 0) return new float[0];
+        return a.castTo(DataType.FLOAT).dup('c').reshape(a.length()).toFloatVector();
     }
 
     /** Writes tensors (in map order) as F32 with metadata, atomically (temporary file, then rename). */
@@ -183,6 +254,9 @@ public final class Safetensors {
             t.put("dtype", "F32");
             ArrayNode s = t.putArray("shape");
             for (long d : e.getValue().shape()) s.add(d);
+            if (e.getValue().length() > Integer.MAX_VALUE / 4) {
+                throw new IllegalArgumentException("tensor '" + e.getKey() + "' has " + e.getValue().length() + " values, more than one write supports");
+            }
             long len = 4 * e.getValue().length();
             t.putArray("data_offsets").add(pos).add(pos + len);
             pos += len;
@@ -196,8 +270,8 @@ public final class Safetensors {
             os.write(len.array());
             os.write(header);
             for (INDArray a : tensors.values()) {
-                float[] v = a.castTo(DataType.FLOAT).dup('c').data().asFloat();
-                ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+                float[] v = floats(a);
+                ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(4, v.length)).order(ByteOrder.LITTLE_ENDIAN);
                 b.asFloatBuffer().put(v);
                 os.write(b.array());
             }

@@ -2,8 +2,8 @@ package org.mae4j.io;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -97,20 +97,37 @@ public final class WeightNames {
             String prefix = (m.group(1).equals("blocks") ? "vit.encoder.layer." : "decoder.decoder_layers.") + m.group(2) + ".";
             String part = m.group(3), kind = m.group(4);
             if (part.equals("attn.qkv")) {
-                INDArray v = e.getValue();
-                long w = v.size(0) / 3;
+                INDArray[] parts = splitRows(e.getKey(), e.getValue());
                 String[] names = {"query", "key", "value"};
-                for (int j = 0; j < 3; j++) {
-                    INDArray slice = v.rank() == 2 ? v.get(NDArrayIndex.interval(j * w, (j + 1) * w), NDArrayIndex.all())
-                            : v.get(NDArrayIndex.interval(j * w, (j + 1) * w));
-                    out.put(prefix + "attention.attention." + names[j] + "." + kind, slice.dup());
-                }
+                for (int j = 0; j < 3; j++) out.put(prefix + "attention.attention." + names[j] + "." + kind, parts[j]);
                 continue;
             }
             String hfPart = null;
             for (Map.Entry<String, String> b : HF_BLOCK.entrySet()) if (b.getValue().equals(part)) hfPart = b.getKey();
             if (hfPart == null) throw new IllegalArgumentException("unknown official MAE key '" + e.getKey() + "'");
             out.put(prefix + hfPart + "." + kind, e.getValue());
+        }
+        return out;
+    }
+
+    /**
+     * The fused [3W, ...] tensor as three new [W, ...] arrays (rows q, k, v), same dtype. The rows are copied
+     * through a Java array, not sliced with NDArrayIndex: on a view into a ParamStore's flat buffer at a
+     * non-zero offset, ND4J 1.0.0-M2.1's interval slicing returned empty arrays for k and v (all but
+     * tinyFmnist's layout), so the export wrote nothing.
+     */
+    static INDArray[] splitRows(String key, INDArray fused) {
+        long[] shape = fused.shape();
+        if (shape.length < 1 || shape[0] % 3 != 0 || shape[0] == 0) {
+            throw new IllegalArgumentException("'" + key + "' has shape " + Arrays.toString(shape) + ", expected [3W, ...] (q, k, v rows)");
+        }
+        double[] all = fused.dup('c').reshape(fused.length()).toDoubleVector();   // exact for float, half and double
+        int part = all.length / 3;
+        long[] partShape = shape.clone();
+        partShape[0] = shape[0] / 3;
+        INDArray[] out = new INDArray[3];
+        for (int j = 0; j < 3; j++) {
+            out[j] = Nd4j.createFromArray(Arrays.copyOfRange(all, j * part, (j + 1) * part)).castTo(fused.dataType()).reshape('c', partShape);
         }
         return out;
     }

@@ -241,4 +241,99 @@ class ImageFolderTest {
         UncheckedIOException cut = assertThrows(UncheckedIOException.class, () -> read(g, 0));
         assertTrue(cut.getMessage().contains("cut.png"), cut.getMessage());
     }
+
+    // ------------------------------------------------------------------ bad images: messages and BadImagePolicy
+
+    /** A fully qualified Java class name, e.g. javax.imageio.IIOException or java.io.IOException. */
+    private static final java.util.regex.Pattern JAVA_NAME = java.util.regex.Pattern.compile("\\b(java|javax|sun|com|org)\\.[a-z]+\\.");
+
+    private static void assertPlainOneLine(String m, String... mentions) {
+        assertFalse(JAVA_NAME.matcher(m).find(), "message should not show Java class names: " + m);
+        assertFalse(m.contains("\n"), "one line: " + m);
+        for (String s : mentions) assertTrue(m.contains(s), "message should mention '" + s + "': " + m);
+    }
+
+    /** A labeled folder: cat/{a,b,c}.png good, cat/junk.png random bytes, dog/{d}.png good, dog/cut.png truncated, dog/empty.jpg 0 bytes. */
+    private static void badFolder(Path root) throws IOException {
+        write(root.resolve("cat/a.png"), rgb(4, 4, 0x102030));
+        write(root.resolve("cat/b.png"), rgb(4, 4, 0x405060));
+        write(root.resolve("cat/c.png"), rgb(4, 4, 0x708090));
+        Files.write(root.resolve("cat/junk.png"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
+        write(root.resolve("dog/d.png"), rgb(4, 4, 0xa0b0c0));
+        java.util.Random r = new java.util.Random(1);
+        BufferedImage noisy = rgb(64, 64, 0);
+        for (int y = 0; y < 64; y++) for (int x = 0; x < 64; x++) noisy.setRGB(x, y, r.nextInt());
+        byte[] png = Files.readAllBytes(write(root.resolve("dog/cut.png"), noisy));
+        Files.write(root.resolve("dog/cut.png"), java.util.Arrays.copyOf(png, png.length / 2));   // header intact, data cut
+        Files.write(root.resolve("dog/empty.jpg"), new byte[0]);
+    }
+
+    @Test
+    void decodeFailureNamesFileAndProblemWithoutClassNames(@TempDir Path root) throws IOException {
+        badFolder(root);
+        ImageFolder f = ImageFolder.open(root, 3, 4);
+        for (String name : new String[] {"cat/junk.png", "dog/cut.png", "dog/empty.jpg"}) {
+            int i = index(f, root.resolve(name));
+            UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> read(f, i), name);
+            assertPlainOneLine(e.getMessage(), root.resolve(name).toString());
+            assertPlainOneLine(e.getCause().getMessage(), root.resolve(name).toString());
+        }
+        int junk = index(f, root.resolve("cat/junk.png"));
+        String m = assertThrows(UncheckedIOException.class, () -> read(f, junk)).getMessage();
+        assertTrue(m.contains("not a PNG or JPEG"), m);
+        int empty = index(f, root.resolve("dog/empty.jpg"));
+        assertTrue(assertThrows(UncheckedIOException.class, () -> read(f, empty)).getMessage().contains("empty file"));
+    }
+
+    @Test
+    void scanWithFailNamesTheFirstBadImage(@TempDir Path root) throws IOException {
+        badFolder(root);
+        IOException e = assertThrows(IOException.class, () -> ImageFolder.open(root, 3, 4, BadImagePolicy.FAIL));
+        assertPlainOneLine(e.getMessage(), root.resolve("cat/junk.png").toString(), "not a PNG or JPEG");
+        IOException full = assertThrows(IOException.class, () -> ImageFolder.open(root, 3, 4).scan(BadImagePolicy.FAIL, true));
+        assertPlainOneLine(full.getMessage(), "junk.png");
+    }
+
+    @Test
+    void scanWithSkipDropsBadImagesAndKeepsLabels(@TempDir Path root) throws IOException {
+        badFolder(root);
+        // Headers only: the truncated PNG's header reads, so it stays (and fails when decoded, naming itself).
+        ImageFolder h = ImageFolder.open(root, 3, 4, BadImagePolicy.SKIP);
+        assertEquals(List.of("cat/a.png", "cat/b.png", "cat/c.png", "dog/cut.png", "dog/d.png"), rels(h));
+        assertEquals(List.of(root.resolve("cat/junk.png"), root.resolve("dog/empty.jpg")), h.skipped().stream().map(ImageFolder.BadImage::path).toList());
+        for (ImageFolder.BadImage b : h.skipped()) assertPlainOneLine(b.problem());
+        // Full decoding finds the truncated one too.
+        ImageFolder f = ImageFolder.open(root, 3, 4).scan(BadImagePolicy.SKIP, true);
+        assertEquals(List.of("cat/a.png", "cat/b.png", "cat/c.png", "dog/d.png"), rels(f));
+        assertEquals(3, f.skipped().size());
+        assertTrue(f.skipped().get(1).path().endsWith("cut.png"), f.skipped().toString());
+        assertPlainOneLine(f.skipped().get(1).toString(), "cut.png");
+        assertEquals(List.of("cat", "dog"), f.classNames());
+        assertArrayEquals(new int[] {0, 0, 0, 1}, new int[] {f.label(0), f.label(1), f.label(2), f.label(3)});
+        assertEquals(0xa0 / 255f, read(f, 3)[0], EPS, "image 3 is dog/d.png's pixels");
+        for (int i = 0; i < f.size(); i++) read(f, i);
+        // Scanning a clean result again changes nothing and keeps the list.
+        ImageFolder again = f.scan(BadImagePolicy.FAIL, true);
+        assertEquals(rels(f), rels(again));
+        assertEquals(f.skipped(), again.skipped());
+    }
+
+    @Test
+    void scanWithSkipOfNothingReadableFails(@TempDir Path root) throws IOException {
+        Files.write(root.resolve("a.png"), new byte[] {9, 9, 9});
+        Files.write(root.resolve("b.jpg"), new byte[0]);
+        IOException e = assertThrows(IOException.class, () -> ImageFolder.open(root, 1, 4, BadImagePolicy.SKIP));
+        assertPlainOneLine(e.getMessage(), "no readable images", root.toString(), "a.png");
+    }
+
+    private static int index(ImageFolder f, Path p) {
+        for (int i = 0; i < f.size(); i++) if (f.path(i).equals(p)) return i;
+        throw new AssertionError(p + " not in " + f);
+    }
+
+    private static List<String> rels(ImageFolder f) {
+        List<String> out = new java.util.ArrayList<>();
+        for (int i = 0; i < f.size(); i++) out.add(rel(f, i));
+        return out;
+    }
 }

@@ -62,6 +62,9 @@ public final class ExportCommand implements Callable<Integer> {
             System.out.println("wrote " + out + " (" + official.size() + " tensors, official MAE names)");
         } else {
             w.requireDecoder(weights);   // ViTMAEForPreTraining has a decoder
+            if (Files.exists(out) && !Files.isDirectory(out)) {
+                throw new IllegalArgumentException("--out " + out + ": exists and is not a directory (huggingface names write a folder)");
+            }
             Path file = out.resolve("model.safetensors"), config = out.resolve("config.json");
             refuseOverwrite(file);
             refuseOverwrite(config);
