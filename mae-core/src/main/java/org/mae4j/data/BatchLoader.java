@@ -298,7 +298,9 @@ public final class BatchLoader implements AutoCloseable, Iterator<Batch> {
     /** A worker exception with where it happened; turned into a fresh exception on each next() call. */
     private record Failure(Throwable cause, int epoch, int batch) {
         IllegalStateException exception() {
-            return new IllegalStateException("preparing batch " + batch + " of epoch " + epoch + " failed: " + cause,
+            // counted from 1 as the progress bar counts; the cause's own words, without its class name
+            String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage().replace('\n', ' ');
+            return new IllegalStateException("epoch " + (epoch + 1) + ", batch " + (batch + 1) + ": " + why,
                     cause);
         }
     }

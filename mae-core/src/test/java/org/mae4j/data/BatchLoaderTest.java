@@ -284,7 +284,7 @@ class BatchLoaderTest {
             for (int b = 0; b < failingBatch; b++) assertEquals(b, l.next().indexInEpoch(), "earlier batches arrive");
             IllegalStateException e = assertThrows(IllegalStateException.class, l::next);
             assertSame(d.failure, e.getCause());
-            assertTrue(e.getMessage().contains("batch " + failingBatch + " of epoch 0")
+            assertTrue(e.getMessage().contains("epoch 1, batch " + (failingBatch + 1) + ":")
                     && e.getMessage().contains("synthetic failure"), e.getMessage());
             IllegalStateException again = assertThrows(IllegalStateException.class, l::next);
             assertSame(d.failure, again.getCause());

@@ -1,5 +1,6 @@
 package org.mae4j.examples;
 
+import org.mae4j.data.BadImagePolicy;
 import org.mae4j.data.FashionMnist;
 import org.mae4j.data.ImageDataset;
 import org.mae4j.data.ImageFolder;
@@ -12,6 +13,10 @@ import java.nio.file.Path;
 /** What {@code --data} may name: the embedded Fashion-MNIST, a folder of idx files, or an image folder. */
 final class Datasets {
     private Datasets() {}
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Datasets.class);
+
+    /** --on-bad-image's description, the same in every command. */
+    static final String ON_BAD_IMAGE = "For an image folder: skip an unreadable image with a warning, or fail naming it (${COMPLETION-CANDIDATES}).";
 
     /** The embedded dataset's names for {@code --data}. */
     static final String FASHION_MNIST = "fashion-mnist", FASHION_MNIST_TEST = "fashion-mnist-test";
@@ -22,6 +27,11 @@ final class Datasets {
      * size and converted to its channel count. limit > 0 keeps only the first limit images.
      */
     static ImageDataset open(String spec, int channels, int imageSize, boolean train, int limit) throws IOException {
+        return open(spec, channels, imageSize, train, limit, BadImagePolicy.SKIP);
+    }
+
+    /** As above; an image folder's unreadable images are left out with a warning (SKIP) or refuse the folder (FAIL). */
+    static ImageDataset open(String spec, int channels, int imageSize, boolean train, int limit, BadImagePolicy policy) throws IOException {
         ImageDataset d;
         if (spec.equals(FASHION_MNIST) || spec.equals(FASHION_MNIST_TEST)) {
             d = EmbeddedFashionMnist.load(train && spec.equals(FASHION_MNIST));
@@ -31,7 +41,18 @@ final class Datasets {
                 throw new IllegalArgumentException("--data " + spec + ": neither '" + FASHION_MNIST + "', '" + FASHION_MNIST_TEST
                         + "' nor an existing directory");
             }
-            d = isIdx(dir) ? FashionMnist.fromDirectory(dir, train) : ImageFolder.open(dir, channels, imageSize);
+            if (isIdx(dir)) {
+                d = FashionMnist.fromDirectory(dir, train);
+            } else {
+                // every image decoded once here, so that a file cut short after a good header is found now, not mid-epoch
+                ImageFolder f = ImageFolder.open(dir, channels, imageSize).scan(policy, true);
+                if (!f.skipped().isEmpty()) {
+                    ImageFolder.BadImage first = f.skipped().get(0);
+                    LOG.warn("--data {}: left out {} unreadable image(s) (--on-bad-image skip); the first: {}: {}", spec, f.skipped().size(),
+                            first.path(), first.problem());
+                }
+                d = f;
+            }
         }
         if (d.channels() != channels || d.imageSize() != imageSize) {
             throw new IllegalArgumentException("--data " + spec + " has " + d.channels() + "-channel " + d.imageSize() + "px images but the model needs "

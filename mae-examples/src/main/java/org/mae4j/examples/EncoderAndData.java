@@ -28,6 +28,8 @@ final class EncoderAndData {
     String testData;
     @Option(names = "--limit", defaultValue = "0", description = "Use only the first N training and N test images (0 = all).")
     int limit;
+    @Option(names = "--on-bad-image", defaultValue = "skip", description = Datasets.ON_BAD_IMAGE)
+    org.mae4j.data.BadImagePolicy onBadImage;
 
     /** The encoder's config and MAE parameters; --random-init draws them from seed. */
     PretrainedWeights.Loaded encoder(long seed) throws IOException {
@@ -43,10 +45,10 @@ final class EncoderAndData {
     }
 
     ImageDataset train(MaeConfig cfg) throws IOException {
-        return Datasets.open(data, cfg.channels(), cfg.imageSize(), true, limit);
+        return Datasets.open(data, cfg.channels(), cfg.imageSize(), true, limit, onBadImage);
     }
 
     ImageDataset test(MaeConfig cfg) throws IOException {
-        return Datasets.open(Datasets.testSpec(data, testData), cfg.channels(), cfg.imageSize(), false, limit);
+        return Datasets.open(Datasets.testSpec(data, testData), cfg.channels(), cfg.imageSize(), false, limit, onBadImage);
     }
 }

@@ -55,6 +55,8 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
     String data;
     @Option(names = "--limit", defaultValue = "0", description = "Use only the first N images (0 = all).")
     int limit;
+    @Option(names = "--on-bad-image", defaultValue = "skip", description = Datasets.ON_BAD_IMAGE)
+    org.mae4j.data.BadImagePolicy onBadImage;
     @Option(names = "--out", defaultValue = "runs/pretrain", description = "Output folder.")
     Path out;
     @Option(names = "--epochs", defaultValue = "20", description = "Total epochs.")
@@ -112,7 +114,7 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
             model = MaskedAutoencoder.create(withOverrides(MaeConfig.preset(preset)), DataType.FLOAT, kernels, new Random(run.seed));
         }
         MaeConfig cfg = model.config();
-        ImageDataset dataset = Datasets.open(data, cfg.channels(), cfg.imageSize(), true, limit);
+        ImageDataset dataset = Datasets.open(data, cfg.channels(), cfg.imageSize(), true, limit, onBadImage);
         Augment augment = resumed != null && resumed.checkpoint().normalization() != null
                 ? Augment.mae(cfg.channels()).withNormalization(resumed.checkpoint().normalization().mean(), resumed.checkpoint().normalization().std())
                 : normalization.apply(Augment.mae(cfg.channels()));
@@ -128,6 +130,7 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
         recipe.put("weight_decay", Double.toString(weightDecay));
         Map<String, String> provenance = Provenance.of("pretrain", kernels);
         provenance.put("data", dataset.toString());
+        if (dataset instanceof org.mae4j.data.ImageFolder f) provenance.put("skipped_images", Integer.toString(f.skipped().size()));
         Normalization norm = new Normalization(augment.mean(), augment.std());
         LOG.info("model {}: {} parameters; data {}; output {}", cfg, model.params().numTrainable(), dataset, out.toAbsolutePath());
 

@@ -66,6 +66,29 @@ class PretrainCommandTest {
     }
 
     @Test
+    void aCorruptImageInAFolderIsSkippedWithACountOrFailsTheRunNamingIt(@TempDir Path tmp) throws Exception {
+        Path images = tmp.resolve("images");
+        Files.createDirectories(images);
+        java.util.Random r = new java.util.Random(1);
+        for (int i = 0; i < 20; i++) {
+            java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(16, 16, java.awt.image.BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < 16; y++) for (int x = 0; x < 16; x++) img.setRGB(x, y, r.nextInt(1 << 24));
+            ImageIO.write(img, "png", images.resolve("img" + i + ".png").toFile());
+        }
+        Files.write(images.resolve("broken.png"), java.util.Arrays.copyOf(Files.readAllBytes(images.resolve("img0.png")), 40));
+        String[] args = {"pretrain", "--preset", "micro", "--data", images.toString(), "--batch", "4", "--epochs", "1", "--viz-images", "0"};
+        Run skip = mae(concat(args, "--out", tmp.resolve("skip").toString()));
+        assertEquals(0, skip.exit(), skip.err());
+        assertTrue(lines(tmp.resolve("skip").resolve("metrics.jsonl"), "start").get(0).contains("\"skipped_images\":\"1\""));
+        assertEquals(5, Checkpoint.load(tmp.resolve("skip").resolve("checkpoint.zip")).state().step(), "20 readable images / batch 4");
+
+        Run fail = mae(concat(args, "--out", tmp.resolve("fail").toString(), "--on-bad-image", "fail"));
+        assertEquals(2, fail.exit());
+        assertTrue(fail.err().contains("broken.png") && !fail.err().contains("java."), fail.err());
+        assertFalse(Files.exists(tmp.resolve("fail").resolve("checkpoint.zip")));
+    }
+
+    @Test
     void badArgumentsGiveOneClearLine(@TempDir Path tmp) {
         Run r = mae("pretrain", "--out", tmp.resolve("a").toString(), "--batch", "0");
         assertEquals(2, r.exit());
@@ -80,6 +103,10 @@ class PretrainCommandTest {
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("none.zip"), r.err());
         assertFalse(Files.exists(tmp.resolve("a").resolve("checkpoint.zip")));
+        r = mae("pretrain", "--out", tmp.resolve("e").toString(), "--batch", "60000");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("batch 60000") && r.err().contains("--accum"), r.err());
+        assertFalse(Files.exists(tmp.resolve("e")), "a refused batch writes nothing");
     }
 
     private static String[] concat(String[] a, String... b) {
