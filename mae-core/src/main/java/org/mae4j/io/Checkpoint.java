@@ -218,12 +218,15 @@ public final class Checkpoint {
             String format = f.text(m, "format");
             if (!FORMAT.equals(format)) throw new IOException("checkpoint " + file + ": not a mae4j checkpoint (format '" + format + "')");
             int version = f.integer(m, "format_version");
-            if (version == 1) return LegacyV1.read(zip, m, f);
-            if (version != FORMAT_VERSION) {
+            if (version != 1 && version != FORMAT_VERSION) {
                 throw new IOException("checkpoint " + file + ": format version " + version + " is not supported by mae4j " + LIBRARY_VERSION
                         + " (supported: 1.." + FORMAT_VERSION + ")");
             }
-            return readV2(zip, m, f);
+            try {
+                return version == 1 ? LegacyV1.read(zip, m, f) : readV2(zip, m, f);
+            } catch (ArithmeticException e) {
+                throw f.error("the tensor sizes of its manifest overflow");
+            }
         }
     }
 
@@ -249,8 +252,14 @@ public final class Checkpoint {
                 throw f.error("tensor list: " + e.getMessage());
             }
         }
-        ParamStore store = b.build(DataType.FLOAT);
+        // Sizes come from the manifest: check them against the zip's entries and the free memory before
+        // allocating (an absurd size would abort the JVM inside the native allocator, not throw).
+        long floats = 0;
         int i = 0;
+        for (JsonNode t : tensors) floats = Math.addExact(floats, requireEntry(zip, "params/" + t.get("name").asText() + ".npy", shapes.get(i++), f));
+        requireMemory(f, Math.multiplyExact(floats, 8L));   // parameters and their gradients
+        ParamStore store = b.build(DataType.FLOAT);
+        i = 0;
         for (JsonNode t : tensors) {
             String name = t.get("name").asText();
             readTensor(zip, "params/" + name + ".npy", shapes.get(i++), store.param(name), f.crc(t), f);
@@ -272,6 +281,8 @@ public final class Checkpoint {
                 String name = f.text(t, "name");
                 long len = f.longValue(t, "length");
                 if (len != store.numScalars()) throw f.error("optimizer buffer '" + name + "' has " + len + " values, the parameters " + store.numScalars());
+                requireEntry(zip, "optimizer/" + name + ".npy", new long[] {len}, f);
+                requireMemory(f, Math.multiplyExact(len, 4L));
                 INDArray a = TensorStreams.allocate(new long[] {len});
                 readTensor(zip, "optimizer/" + name + ".npy", new long[] {len}, a, f.crc(t), f);
                 buffers.put(name, a);
@@ -297,12 +308,31 @@ public final class Checkpoint {
         long got;
         try (InputStream is = zip.getInputStream(e)) {
             got = TensorStreams.read(is, shape, into, f.file + "!" + entry);
-        } catch (ZipException ex) {
+        } catch (IOException ex) {
+            if (ex.getMessage() != null && ex.getMessage().startsWith(f.file + "!")) throw ex;   // TensorStreams named it already
             throw new IOException("checkpoint " + f.file + ": tensor " + entry + " is corrupt (" + oneLine(ex) + ")", ex);
         }
         if (got != crc) {
             throw new IOException("checkpoint " + f.file + ": tensor " + entry + " is corrupt (CRC32C " + crcHex(got) + ", manifest says "
                     + crcHex(crc) + "): the file was damaged after it was written");
+        }
+    }
+
+    /** The entry must exist and hold exactly the .npy of this float32 shape; returns the shape's element count. */
+    private static long requireEntry(ZipFile zip, String entry, long[] shape, Fields f) throws IOException {
+        long count = 1;
+        for (long d : shape) count = Math.multiplyExact(count, d);
+        ZipEntry e = zip.getEntry(entry);
+        if (e == null) throw f.error("tensor " + entry + " is listed in the manifest but missing from the file");
+        long want = TensorStreams.header(shape).length + Math.multiplyExact(count, 4L);
+        if (e.getSize() != want) throw f.error("tensor " + entry + " holds " + e.getSize() + " bytes, its manifest shape " + java.util.Arrays.toString(shape) + " needs " + want);
+        return count;
+    }
+
+    private static void requireMemory(Fields f, long bytes) throws IOException {
+        long free = org.bytedeco.javacpp.Pointer.availablePhysicalBytes();
+        if (free > 0 && bytes > free) {
+            throw f.error(String.format(java.util.Locale.ROOT, "needs %.1f GiB of memory to load, %.1f GiB is free", bytes / 1073741824.0, free / 1073741824.0));
         }
     }
 
@@ -485,6 +515,17 @@ public final class Checkpoint {
                     throw f.error("tensor list: " + e.getMessage());
                 }
             }
+            long floats = 0;
+            for (JsonNode t : tensors) {
+                String entry = "params/" + t.get("name").asText() + ".npy";
+                long count = 1;
+                for (long d : f.shape(t, "shape")) count = Math.multiplyExact(count, d);
+                ZipEntry e = zip.getEntry(entry);
+                if (e == null) throw f.error("tensor " + entry + " is listed in the manifest but missing from the file");
+                if (e.getSize() < 4 * count) throw f.error("tensor " + entry + " holds " + e.getSize() + " bytes, too few for its manifest shape");
+                floats = Math.addExact(floats, count);
+            }
+            requireMemory(f, Math.multiplyExact(floats, 8L));
             ParamStore store = b.build(DataType.FLOAT);
             for (JsonNode t : tensors) {
                 String name = t.get("name").asText();
@@ -521,7 +562,8 @@ public final class Checkpoint {
             if (e == null) throw f.error("tensor " + entry + " is listed in the manifest but missing from the file");
             try (InputStream is = zip.getInputStream(e)) {
                 return Npy.fromBytes(is.readAllBytes(), f.file + "!" + entry);
-            } catch (ZipException ex) {
+            } catch (IOException ex) {
+                if (ex.getMessage() != null && ex.getMessage().contains(f.file.toString())) throw ex;
                 throw new IOException("checkpoint " + f.file + ": tensor " + entry + " is corrupt (" + oneLine(ex) + ")", ex);
             }
         }
