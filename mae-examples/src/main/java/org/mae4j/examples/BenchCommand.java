@@ -60,6 +60,9 @@ public final class BenchCommand implements Callable<Integer> {
     boolean profile;
     @Option(names = "--no-sgemm", description = "Skip the 4096^3 sgemm measurement.")
     boolean noSgemm;
+    @Option(names = "--finetune", description = "Time the fine-tuning step instead (as bench_torch.py --finetune: the encoder on all patches, "
+            + "global pool, fc_norm, 10-class head, label smoothing 0.1, AdamW (0.9, 0.999) with layer-decay groups; default batch 128).")
+    boolean finetune;
     @picocli.CommandLine.Mixin
     GemmOption gemm;
 
@@ -71,12 +74,18 @@ public final class BenchCommand implements Callable<Integer> {
             cases = steps == null ? DEFAULT_CASES : DEFAULT_CASES.stream().map(c -> new Case(c.preset(), c.batch(), steps)).toList();
         } else {
             MaeConfig.preset(config);   // validates the name
-            int b = batch != null ? batch : DEFAULT_CASES.stream().filter(c -> c.preset().equals(config)).mapToInt(Case::batch).findFirst().orElse(32);
+            int b = batch != null ? batch : finetune ? 128 : DEFAULT_CASES.stream().filter(c -> c.preset().equals(config)).mapToInt(Case::batch).findFirst().orElse(32);
             if (b < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + b);
             cases = List.of(new Case(config, b, steps != null ? steps : 10));
         }
         if (warmup < 0) throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup);
         // --gemm is in force for the JVM by now (GemmOption); AUTO follows it
+        if (finetune) {
+            if (config == null) throw new IllegalArgumentException("--finetune needs --config");
+            FinetuneBench.run(cases.get(0), warmup, new CpuKernels(Runtime.getRuntime().availableProcessors(), org.mae4j.engine.VectorSupport.available(),
+                    CpuKernels.GemmPath.AUTO), json, System.out);
+            return 0;
+        }
         run(cases, warmup, !noSgemm, profile, CpuKernels.GemmPath.AUTO, json, System.out);
         return 0;
     }
