@@ -144,6 +144,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
             encoder = c.provenance().getOrDefault("encoder", run.resume.toString());
         } else {
             PretrainedWeights.Loaded w = inputs.encoder(run.seed);
+            Finite.requireWeights(w.params(), inputs.describe(run.seed));
             ImageDataset all = inputs.train(w.config());
             int classes = Math.max(all.classNames().size(), 2);
             if (clsToken && globalPool) throw new IllegalArgumentException("--cls-token and --global-pool exclude each other");
@@ -240,6 +241,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
     /** The classifier a finetune checkpoint holds. */
     static VitClassifier classifier(Checkpoint.Contents c, Kernels kernels, Path source) {
         if (!c.kind().equals("finetune")) throw new IllegalArgumentException(source + " is a " + c.kind() + " checkpoint, not a fine-tuned classifier");
+        Finite.requireWeights(c.params(), source);
         return new VitClassifier(c.config(), FineTuning.spec(c.model(), source), c.params(), kernels);
     }
 

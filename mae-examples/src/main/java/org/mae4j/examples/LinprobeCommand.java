@@ -118,6 +118,7 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
             source = "raw pixels";
         } else {
             PretrainedWeights.Loaded w = inputs.encoder(run.seed);
+            Finite.requireWeights(w.params(), inputs.describe(run.seed));
             model = w.model();
             cfg = w.config();
             source = inputs.describe(run.seed);

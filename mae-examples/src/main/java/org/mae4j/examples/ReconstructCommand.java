@@ -67,19 +67,11 @@ public final class ReconstructCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Also write the loss and the mask as JSON to this file.")
     Path json;
 
-    /** Whether every value is finite (NaN and infinity poison the whole reconstruction and its loss). */
-    static boolean finite(org.nd4j.linalg.api.ndarray.INDArray a) {
-        for (float v : a.dup('c').reshape(a.length()).toFloatVector()) if (!Float.isFinite(v)) return false;
-        return true;
-    }
-
     @Override
     public Integer call() throws IOException {
         MaeConfig fallback = preset == null ? null : MaeConfig.preset(preset);
         PretrainedWeights.Loaded w = PretrainedWeights.load(weights, fallback).requireDecoder(weights);
-        for (org.mae4j.engine.ParamStore.Entry e : w.params().entries()) {
-            if (!finite(w.params().param(e.name()))) throw new IllegalArgumentException("--weights " + weights + ": tensor " + e.name() + " holds NaN or infinity");
-        }
+        Finite.requireWeights(w.params(), "--weights " + weights);
         MaeConfig cfg = w.config();
         if (maskRatio != null) cfg = cfg.withMaskRatio(maskRatio);
         Augment norm = normalization.apply(Augment.mae(cfg.channels()));
@@ -103,7 +95,7 @@ public final class ReconstructCommand implements Callable<Integer> {
             viz = Visualizer.ofDataset(cfg, w.params(), kernels, d, indices, norm);
             what = d + " at " + java.util.Arrays.toString(indices);
         }
-        if (!finite(viz.images())) throw new IllegalArgumentException(what + ": the input images hold NaN or infinity");
+        if (!Finite.all(viz.images())) throw new IllegalArgumentException(what + ": the input images hold NaN or infinity");
         if (out.toAbsolutePath().getParent() != null) Files.createDirectories(out.toAbsolutePath().getParent());
         MaeOutput o = noise != null ? viz.write(out, Npy.read(noise)) : viz.write(out, seed);
         System.out.printf(Locale.ROOT, "%s: %s, mask ratio %.2f (%s), loss %.6f -> %s%n", weights, what, cfg.maskRatio(),
