@@ -63,11 +63,13 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--finetune", description = "Time the fine-tuning step instead (as bench_torch.py --finetune: the encoder on all patches, "
             + "global pool, fc_norm, 10-class head, label smoothing 0.1, AdamW (0.9, 0.999) with layer-decay groups; default batch 128).")
     boolean finetune;
+    @Option(names = "--embed", description = "Time the Embedder instead: batches of normalized images from one calling thread and from one per core, and a single image's latency (default batch 256).")
+    boolean embed;
     @picocli.CommandLine.Mixin
     GemmOption gemm;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws Exception {
         List<Case> cases;
         if (config == null) {
             if (batch != null) throw new IllegalArgumentException("--batch needs --config");
@@ -80,6 +82,11 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (warmup < 0) throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup);
         // --gemm is in force for the JVM by now (GemmOption); AUTO follows it
+        if (embed) {
+            if (config == null) throw new IllegalArgumentException("--embed needs --config");
+            EmbedBench.run(config, batch != null ? batch : 256, steps != null ? steps : 10, json, System.out);
+            return 0;
+        }
         if (finetune) {
             if (config == null) throw new IllegalArgumentException("--finetune needs --config");
             FinetuneBench.run(cases.get(0), warmup, new CpuKernels(Runtime.getRuntime().availableProcessors(), org.mae4j.engine.VectorSupport.available(),
