@@ -35,9 +35,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * then the short AdamW trajectory with layer-wise lr decay groups, on both kernel paths.
  * Norm: max|ours - ref| / max|ref| per tensor. Tolerances (the issue allows 1e-4 and 1e-3), about 5x the worst
  * measured over both kernel paths on the development machine: 3e-6 for pooled, features, logits and the loss
- * (measured <= 4.2e-7), 2e-5 for every gradient (measured <= 2.8e-6, blocks.11.mlp.fc2.bias of tiny), 2e-4 for
- * the trajectory as AdamWTrajectoryTest (measured <= 1.5e-4, a tiny block's fc1 bias: the first AdamW steps
- * move an entry by ~lr_p whatever the size of its gradient, so float noise in near-zero gradients shows);
+ * (measured <= 4.2e-7), 2e-5 for every gradient (measured <= 2.8e-6, blocks.11.mlp.fc2.bias of tiny), 5e-4 for
+ * the trajectory (measured <= 2.7e-4 since the lane-order sums of issue 16, 1.5e-4 before: a tiny block's fc1
+ * bias, max|ref| 9e-4, so 2.4e-7 absolute: the first AdamW steps move an entry by ~lr_p whatever the size of
+ * its gradient, so float noise in near-zero gradients shows, and a change of summation order moves it);
  * the measured values are printed.
  *
  * <p>To keep the repository lean the fixtures here hold only the head's initial weights ({@code head.*},
@@ -48,7 +49,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FinetuneParityTest {
     static final double FORWARD_RTOL = 3e-6;
     static final double GRAD_RTOL = 2e-5;
-    static final double TRAJECTORY_RTOL = 2e-4;
+    static final double TRAJECTORY_RTOL = 5e-4;
 
     private static Kernels kernels(String path) { return path.equals("cpu") ? new CpuKernels() : new Nd4jKernels(); }
 
