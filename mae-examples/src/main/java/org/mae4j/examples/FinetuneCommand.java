@@ -79,6 +79,9 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
     double mixupProb;
     @Option(names = "--mixup-switch-prob", defaultValue = "0.5", description = "Probability of CutMix instead of Mixup when both are on.")
     double mixupSwitchProb;
+    @Option(names = "--crop-scale", defaultValue = "0.08", description = "Smallest area fraction of RandomResizedCrop (timm's default, made for 224 px; "
+            + "small images may want more).")
+    double cropScale;
     @Option(names = "--reprob", defaultValue = "0.25", description = "Random erasing probability (per-pixel normal values, timm's 'pixel' mode).")
     double reprob;
     @Option(names = "--aa", defaultValue = RandAugmentPolicy.MAE, description = "RandAugment policy (timm syntax), or 'none'.")
@@ -131,6 +134,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
             mixupProb = resumed.identity("--mixup-prob", "mixup_prob", mixupProb);
             mixupSwitchProb = resumed.identity("--mixup-switch-prob", "mixup_switch_prob", mixupSwitchProb);
             reprob = resumed.identity("--reprob", "reprob", reprob);
+            cropScale = resumed.identity("--crop-scale", "crop_scale", cropScale);
             aa = resumed.identity("--aa", "aa", aa);
             resumed.requireSame("--drop-path", "drop path", model.spec().dropPath(), dropPath);
             resumed.requireSame("--cls-token", "the head's pooling", model.spec().pooling(), VitClassifier.Pooling.CLS_TOKEN);
@@ -158,7 +162,8 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
         ImageDataset all = inputs.train(cfg), test = inputs.test(cfg);
         Split[] parts = Split.holdOut(all, valFraction, run.seed);
         ImageDataset train = parts[0], val = parts[1];
-        Transform augment = new FineTuneTransform(FineTuneTransform.referenceCrop(norm.mean(), norm.std()),
+        if (!(cropScale > 0 && cropScale <= 1)) throw new IllegalArgumentException("--crop-scale must be in (0, 1], got " + cropScale);
+        Transform augment = new FineTuneTransform(new Augment(cropScale, 1.0, 3.0 / 4.0, 4.0 / 3.0, true, norm.mean(), norm.std()),
                 RandAugmentPolicy.parse(aa, norm, cfg.channels()), reprob > 0 ? RandomErasing.of(reprob) : RandomErasing.off());
         Mixup mixup = new Mixup(mixupAlpha, cutmixAlpha, mixupSwitchProb, mixupProb, smoothing, true);
         AdamW optimizer = new AdamW(model.params(), kernels, AdamW.Hyper.finetune().withWeightDecay(weightDecay),
@@ -178,6 +183,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
         recipe.put("mixup_prob", Double.toString(mixupProb));
         recipe.put("mixup_switch_prob", Double.toString(mixupSwitchProb));
         recipe.put("reprob", Double.toString(reprob));
+        recipe.put("crop_scale", Double.toString(cropScale));
         recipe.put("aa", aa);
         Map<String, String> provenance = Provenance.of("finetune", kernels);
         provenance.put("transform", augment.toString());
