@@ -8,32 +8,44 @@ import java.util.Random;
  * {@code main_finetune.py} calls it): RandomResizedCrop + horizontal flip, RandAugment on the [0, 1] image,
  * Normalize, then RandomErasing on the normalized image. Mixup/CutMix act on the batch afterwards.
  *
- * @param crop    the crop, the flip and the normalization statistics
- * @param aa      RandAugment ({@link RandAugment#none} to skip)
- * @param erasing random erasing ({@link RandomErasing#off} to skip)
+ * Built from the crop (with the flip and the normalization statistics), RandAugment ({@link RandAugment#none}
+ * to skip) and random erasing ({@link RandomErasing#off} to skip).
  */
-public record FineTuneTransform(Augment crop, RandAugment aa, RandomErasing erasing) implements Transform {
-    public FineTuneTransform {
-        Objects.requireNonNull(crop, "crop");
-        Objects.requireNonNull(aa, "aa");
-        Objects.requireNonNull(erasing, "erasing");
+public final class FineTuneTransform implements Transform {
+    private final Augment crop, cropOnly;   // cropOnly: the same crop and flip, values left in [0, 1]
+    private final RandAugment aa;
+    private final RandomErasing erasing;
+
+    public FineTuneTransform(Augment crop, RandAugment aa, RandomErasing erasing) {
+        this.crop = Objects.requireNonNull(crop, "crop");
+        this.aa = Objects.requireNonNull(aa, "aa");
+        this.erasing = Objects.requireNonNull(erasing, "erasing");
         if (aa.enabled() && aa.channels() != crop.channels()) {
             throw new IllegalArgumentException("RandAugment fills " + aa.channels() + " channels, the crop normalizes " + crop.channels());
         }
+        float[] one = new float[crop.channels()];
+        java.util.Arrays.fill(one, 1f);
+        this.cropOnly = crop.withNormalization(new float[crop.channels()], one);
     }
 
-    /** The crop of timm's training transform: scale (0.08, 1), ratio (3/4, 4/3), flip; with these statistics. */
+    /** timm's smallest crop area fraction (made for 224-pixel images). */
+    public static final double REFERENCE_SCALE = 0.08;
+
+    /** The crop of timm's training transform: scale (scaleMin, 1), ratio (3/4, 4/3), flip; with these statistics. */
+    public static Augment crop(double scaleMin, float[] mean, float[] std) {
+        return new Augment(scaleMin, 1.0, 3.0 / 4.0, 4.0 / 3.0, true, mean, std);
+    }
+
+    /** {@link #crop} at the reference's scale. */
     public static Augment referenceCrop(float[] mean, float[] std) {
-        return new Augment(0.08, 1.0, 3.0 / 4.0, 4.0 / 3.0, true, mean, std);
+        return crop(REFERENCE_SCALE, mean, std);
     }
 
     @Override public int channels() { return crop.channels(); }
 
     @Override
     public void apply(float[] src, int srcOff, int c, int size, float[] dst, int dstOff, Random rng) {
-        float[] zero = new float[c], one = new float[c];
-        java.util.Arrays.fill(one, 1f);
-        crop.withNormalization(zero, one).apply(src, srcOff, c, size, dst, dstOff, rng);   // crop and flip, values stay in [0, 1]
+        cropOnly.apply(src, srcOff, c, size, dst, dstOff, rng);   // crop and flip, values stay in [0, 1]
         if (aa.enabled()) aa.apply(dst, dstOff, c, size, rng);
         crop.normalizeOnly(dst, dstOff, c, size, dst, dstOff);
         if (erasing.enabled()) erasing.apply(dst, dstOff, c, size, rng);

@@ -45,6 +45,7 @@ public final class FineTuning implements Trainable {
     public VitClassifier model() { return model; }
 
     @Override public ParamStore params() { return model.params(); }
+    @Override public org.mae4j.engine.Kernels kernels() { return model.kernels(); }
     @Override public String kind() { return "finetune"; }
     @Override public MaeConfig config() { return model.config(); }
 

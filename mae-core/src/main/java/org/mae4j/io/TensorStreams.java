@@ -115,6 +115,6 @@ final class TensorStreams {
 
     /** A fresh float32 array of this shape (C order), for {@link #read}. */
     static INDArray allocate(long[] shape) {
-        return Nd4j.create(DataType.FLOAT, shape.length == 0 ? new long[0] : shape, 'c');
+        return Nd4j.create(DataType.FLOAT, shape, 'c');
     }
 }

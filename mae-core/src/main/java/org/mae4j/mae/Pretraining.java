@@ -28,6 +28,7 @@ public final class Pretraining implements Trainable {
     public MaskedAutoencoder model() { return model; }
 
     @Override public ParamStore params() { return model.params(); }
+    @Override public org.mae4j.engine.Kernels kernels() { return model.kernels(); }
     @Override public String kind() { return "pretrain"; }
     @Override public MaeConfig config() { return model.config(); }
 

@@ -27,7 +27,16 @@ public record Features(float[] x, int[] labels, int n, int d) {
         /** The cls token after the encoder's final norm (the reference's linear probing, global_pool=False). */
         CLS,
         /** The mean of the L patch tokens after the final norm. */
-        MEAN
+        MEAN;
+
+        /** From a command-line word: "cls" or "mean". */
+        public static Pool parse(String option, String value) {
+            return switch (value) {
+                case "cls" -> CLS;
+                case "mean" -> MEAN;
+                default -> throw new IllegalArgumentException(option + " must be cls or mean, got " + value);
+            };
+        }
     }
 
     public Features {

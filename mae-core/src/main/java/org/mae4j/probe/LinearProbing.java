@@ -1,6 +1,7 @@
 package org.mae4j.probe;
 
 import org.mae4j.config.MaeConfig;
+import org.mae4j.engine.Kernels;
 import org.mae4j.engine.ParamStore;
 import org.mae4j.train.MicroBatch;
 import org.mae4j.train.Trainable;
@@ -18,14 +19,17 @@ public final class LinearProbing implements Trainable {
     private final ProbeHead head;
     private final MaeConfig encoder;
     private final Map<String, String> description;
+    private final Kernels kernels;
 
     /**
      * @param head        the head, over its own store
      * @param encoder     the config of the encoder whose features it reads
+     * @param kernels     for the engine's arithmetic on the head's buffers (the head itself computes in Java)
      * @param description what the features are (pooling, blocks), for the checkpoint
      */
-    public LinearProbing(ProbeHead head, MaeConfig encoder, Map<String, String> description) {
+    public LinearProbing(ProbeHead head, MaeConfig encoder, Kernels kernels, Map<String, String> description) {
         this.head = head;
+        this.kernels = kernels;
         this.encoder = encoder;
         this.description = new LinkedHashMap<>(description);
         this.description.put("head", "batchnorm+linear");
@@ -36,6 +40,7 @@ public final class LinearProbing implements Trainable {
     public ProbeHead head() { return head; }
 
     @Override public ParamStore params() { return head.store(); }
+    @Override public Kernels kernels() { return kernels; }
     @Override public String kind() { return "linprobe"; }
     @Override public MaeConfig config() { return encoder; }
     @Override public Map<String, String> describe() { return description; }

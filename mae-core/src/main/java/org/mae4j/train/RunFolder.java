@@ -18,7 +18,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -245,8 +244,6 @@ public final class RunFolder implements AutoCloseable {
 
         @Override
         public void close() throws IOException { out.close(); }
-
-        static String fmt(double v) { return String.format(Locale.ROOT, "%.6g", v); }
     }
 
     /** The values of a metrics row by name (numbers only), for readers of metrics.jsonl. */

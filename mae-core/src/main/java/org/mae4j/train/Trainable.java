@@ -1,6 +1,7 @@
 package org.mae4j.train;
 
 import org.mae4j.config.MaeConfig;
+import org.mae4j.engine.Kernels;
 import org.mae4j.engine.ParamStore;
 
 import java.util.Map;
@@ -20,6 +21,9 @@ public interface Trainable {
      * (masks, drop path, mixup) comes from {@link MicroBatch#random()}.
      */
     double forwardBackward(MicroBatch batch);
+
+    /** The kernels its arithmetic runs on (the engine's gradient clipping uses them too). */
+    Kernels kernels();
 
     /** What the checkpoint records as the kind of job: "pretrain", "finetune", "linprobe". */
     String kind();

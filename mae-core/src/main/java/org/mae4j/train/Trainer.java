@@ -226,7 +226,7 @@ public final class Trainer {
                     // same as averaging the gradient sums.
                     if (options.accum() > 1) grads.muli(1.0 / options.accum());
                     if (world > 1) grads.muli(1.0 / world);
-                    if (options.clipGrad() > 0) clipGlobalNorm(grads, options.clipGrad());
+                    if (options.clipGrad() > 0) GradClip.clipGlobalNorm(store, model.kernels(), options.clipGrad());
                     optimizer.step(lr);
                     stepLoss /= options.accum();
                     state = state.afterStep(options.accum(), (long) options.effectiveBatch());
@@ -276,14 +276,6 @@ public final class Trainer {
         }
         optimizer.restore(c.optimizer().steps(), c.optimizer().buffers());
         return TrainingState.of(c.state());
-    }
-
-    /** torch.nn.utils.clip_grad_norm_: scale by max / (norm + 1e-6) when the global L2 norm exceeds max. */
-    static double clipGlobalNorm(INDArray grads, double max) {
-        double norm = grads.norm2Number().doubleValue();
-        double coef = max / (norm + 1e-6);
-        if (coef < 1) grads.muli(coef);
-        return norm;
     }
 
     /** The checkpoint of the model and optimizer at this state (only rank 0 writes). */

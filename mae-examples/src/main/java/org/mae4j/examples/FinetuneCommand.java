@@ -142,8 +142,8 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
             blr = resumed.schedule("--blr", "blr", blr);
             minLr = resumed.schedule("--min-lr", "min_lr", minLr);
             warmupEpochs = resumed.schedule("--warmup-epochs", "warmup_epochs", warmupEpochs);
-            norm = c.normalization() != null ? c.normalization() : new Normalization(normalization.apply(Augment.mae(c.config().channels())).mean(),
-                    normalization.apply(Augment.mae(c.config().channels())).std());
+            Augment given = normalization.apply(Augment.mae(c.config().channels()));
+            norm = c.normalization() != null ? c.normalization() : new Normalization(given.mean(), given.std());
             if (c.normalization() != null) normalization.requireSameAs(c.normalization(), run.resume);
             encoder = c.provenance().getOrDefault("encoder", run.resume.toString());
         } else {
@@ -163,7 +163,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
         Split[] parts = Split.holdOut(all, valFraction, run.seed);
         ImageDataset train = parts[0], val = parts[1];
         if (!(cropScale > 0 && cropScale <= 1)) throw new IllegalArgumentException("--crop-scale must be in (0, 1], got " + cropScale);
-        Transform augment = new FineTuneTransform(new Augment(cropScale, 1.0, 3.0 / 4.0, 4.0 / 3.0, true, norm.mean(), norm.std()),
+        Transform augment = new FineTuneTransform(FineTuneTransform.crop(cropScale, norm.mean(), norm.std()),
                 RandAugmentPolicy.parse(aa, norm, cfg.channels()), reprob > 0 ? RandomErasing.of(reprob) : RandomErasing.off());
         Mixup mixup = new Mixup(mixupAlpha, cutmixAlpha, mixupSwitchProb, mixupProb, smoothing, true);
         AdamW optimizer = new AdamW(model.params(), kernels, AdamW.Hyper.finetune().withWeightDecay(weightDecay),

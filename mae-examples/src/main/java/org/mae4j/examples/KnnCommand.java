@@ -48,11 +48,7 @@ public final class KnnCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Features.Pool p = switch (pool) {
-            case "cls" -> Features.Pool.CLS;
-            case "mean" -> Features.Pool.MEAN;
-            default -> throw new IllegalArgumentException("--pool must be cls or mean, got " + pool);
-        };
+        Features.Pool p = Features.Pool.parse("--pool", pool);
         Knn knn = new Knn(k, temperature);
         if (knnTrain < 0) throw new IllegalArgumentException("--knn-train must be >= 0, got " + knnTrain);
         MaskedAutoencoder model = null;

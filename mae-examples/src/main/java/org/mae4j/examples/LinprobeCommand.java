@@ -79,11 +79,7 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
 
     @Override
     public Integer call() throws IOException {
-        Features.Pool p = switch (pool) {
-            case "cls" -> Features.Pool.CLS;
-            case "mean" -> Features.Pool.MEAN;
-            default -> throw new IllegalArgumentException("--pool must be cls or mean, got " + pool);
-        };
+        Features.Pool p = Features.Pool.parse("--pool", pool);
         Resumed resumed = null;
         if (run.resume != null) {
             resumed = new Resumed(Checkpoint.load(run.resume), spec.commandLine().getParseResult(), run.changeSchedule, run.resume);
@@ -167,7 +163,8 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
         recipe.put("weight_decay", Double.toString(weightDecay));
         recipe.put("augment", Boolean.toString(augment));
         recipe.put("raw_pixels", Boolean.toString(rawPixels));
-        Map<String, String> provenance = Provenance.of("linprobe", model == null ? MaskedAutoencoder.defaultKernels(DataType.FLOAT) : model.kernels());
+        org.mae4j.engine.Kernels kernels = model == null ? MaskedAutoencoder.defaultKernels(DataType.FLOAT) : model.kernels();
+        Map<String, String> provenance = Provenance.of("linprobe", kernels);
         provenance.put("data", all.toString());
         provenance.put("encoder", source);
         if (!rawPixels) provenance.put("encoder_weights", inputs.randomInit ? "random-init:" + inputs.preset : inputs.weights.toAbsolutePath().toString());
@@ -176,7 +173,7 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
                 source, d, classes, train.size(), fval == null ? "" : fval.n() + " validation / ", test.size(), extractSeconds, options.absoluteLr());
         try (RunFolder folder = RunFolder.open(out, resumed == null ? null : start, Provenance.startRow(provenance))) {
             if (resumed != null) folder.restoreBest(resumed.checkpoint().provenance());
-            Trainer trainer = new Trainer(new LinearProbing(head, cfg, describe), optimizer, data, options)
+            Trainer trainer = new Trainer(new LinearProbing(head, cfg, kernels, describe), optimizer, data, options)
                     .run(folder).describe(new Normalization(norm.mean(), norm.std()), provenance, recipe)
                     .listen(new Progress(System.out, System.console() != null, epochs));
             if (fval != null) trainer.evaluate(e -> {
