@@ -87,6 +87,7 @@ public record MaeConfig(int imageSize, int patchSize, int channels, VitSpec enco
             "maeVitLargePatch16", MaeConfig::maeVitLargePatch16,
             "maeVitHugePatch14", MaeConfig::maeVitHugePatch14,
             "tinyFmnist", MaeConfig::tinyFmnist,
+            "tinyFmnist6", MaeConfig::tinyFmnist6,
             "vitTiny32", MaeConfig::vitTiny32,
             "micro", MaeConfig::micro);
 
@@ -118,6 +119,14 @@ public record MaeConfig(int imageSize, int patchSize, int channels, VitSpec enco
     /** Fashion-MNIST sized: 28 px grey, patch 4 (L = 49); encoder 192 x 12 x 3, decoder 96 x 4 x 3; norm-pix loss. */
     public static MaeConfig tinyFmnist() {
         return new MaeConfig(28, 4, 1, new VitSpec(192, 12, 3, 4), new VitSpec(96, 4, 3, 4), 0.75, true, EPS);
+    }
+
+    /**
+     * {@link #tinyFmnist()} with 6 encoder blocks instead of 12: half the encoder's cost, for budgets where more
+     * epochs buy more than depth (the Fashion-MNIST study in docs/results.md).
+     */
+    public static MaeConfig tinyFmnist6() {
+        return new MaeConfig(28, 4, 1, new VitSpec(192, 6, 3, 4), new VitSpec(96, 4, 3, 4), 0.75, true, EPS);
     }
 
     /** CIFAR sized: 32 px RGB, patch 4 (L = 64), the widths of {@link #tinyFmnist()}. */

@@ -72,7 +72,7 @@ class MaeConfigTest {
 
     @Test
     void presetByNameMatchesFactoryAndUnknownNameIsRejected() {
-        assertEquals(List.of("maeVitBasePatch16", "maeVitHugePatch14", "maeVitLargePatch16", "micro", "tinyFmnist", "vitTiny32"),
+        assertEquals(List.of("maeVitBasePatch16", "maeVitHugePatch14", "maeVitLargePatch16", "micro", "tinyFmnist", "tinyFmnist6", "vitTiny32"),
                 MaeConfig.presetNames());
         assertEquals(MaeConfig.tinyFmnist(), MaeConfig.preset("tinyFmnist"));
         assertEquals(MaeConfig.micro(), MaeConfig.preset("micro"));

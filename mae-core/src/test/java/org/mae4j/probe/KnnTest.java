@@ -49,6 +49,56 @@ class KnnTest {
     }
 
     @Test
+    void heapSelectionEqualsAFullSortAcrossQueryBlocks() {
+        // 600 queries span three of the product's query blocks; the bank repeats vectors, so ties must go to the lower index
+        Random r = new Random(11);
+        int d = 8, n = 300, m = 600, classes = 7;
+        float[] bank = new float[n * d];
+        int[] by = new int[n];
+        for (int i = 0; i < n; i++) {
+            by[i] = r.nextInt(classes);
+            if (i >= 10 && r.nextInt(4) == 0) System.arraycopy(bank, r.nextInt(i) * d, bank, i * d, d);
+            else for (int c = 0; c < d; c++) bank[i * d + c] = (float) r.nextGaussian();
+        }
+        float[] q = new float[m * d];
+        int[] qy = new int[m];
+        for (int i = 0; i < m; i++) { qy[i] = r.nextInt(classes); for (int c = 0; c < d; c++) q[i * d + c] = (float) r.nextGaussian(); }
+        Features train = new Features(bank, by, n, d), queries = new Features(q, qy, m, d);
+        for (int k : new int[] {1, 5, 20, 300, 400}) {
+            Knn knn = new Knn(k, 0.07);
+            Knn.Score got = knn.score(train, queries);
+            double[] want = bySorting(knn, train, queries, classes);
+            assertEquals(want[0], got.top1(), 1e-12, "top-1, k " + k);
+            assertEquals(want[1], got.top5(), 1e-12, "top-5, k " + k);
+        }
+    }
+
+    /** The definition, slowly: every similarity in double, the whole bank sorted, then the votes. */
+    private static double[] bySorting(Knn knn, Features train, Features queries, int classes) {
+        float[] b = Knn.normalized(train), q = Knn.normalized(queries);
+        int d = train.d(), n = train.n();
+        int top1 = 0, top5 = 0;
+        for (int i = 0; i < queries.n(); i++) {
+            double[] sim = new double[n];
+            Integer[] order = new Integer[n];
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int c = 0; c < d; c++) s += (double) q[i * d + c] * b[j * d + c];
+                sim[j] = (float) s;   // the product rounds to float; ranking on the same values
+                order[j] = j;
+            }
+            java.util.Arrays.sort(order, (x, y) -> sim[x] != sim[y] ? Double.compare(sim[y], sim[x]) : Integer.compare(x, y));
+            double[] votes = new double[classes];
+            for (int r = 0; r < Math.min(knn.k(), n); r++) votes[train.labels()[order[r]]] += Math.exp(sim[order[r]] / knn.temperature());
+            int y = queries.labels()[i], above = 0;
+            for (int c = 0; c < classes; c++) if (votes[c] > votes[y] || (votes[c] == votes[y] && c < y)) above++;
+            if (above == 0) top1++;
+            if (above < 5) top5++;
+        }
+        return new double[] {(double) top1 / queries.n(), (double) top5 / queries.n()};
+    }
+
+    @Test
     void badInputIsNamed() {
         Features a = new Features(new float[] {1, Float.NaN}, new int[] {0}, 1, 2);
         Features b = new Features(new float[] {1, 0}, new int[] {0}, 1, 2);

@@ -68,9 +68,14 @@ final class Datasets {
      */
     static String testSpec(String data, String testData) {
         if (testData != null) return testData;
-        Path dir = Path.of(data);
-        if (data.equals(FASHION_MNIST) || data.equals(FASHION_MNIST_TEST) || !Files.isDirectory(dir) || isIdx(dir)) return data;
+        if (hasTestSplit(data)) return data;
         throw new IllegalArgumentException("--data " + data + " is an image folder: name its test set with --test-data");
+    }
+
+    /** Whether --data names its own test split (the embedded Fashion-MNIST, a folder of idx files); an image folder does not. */
+    static boolean hasTestSplit(String data) {
+        Path dir = Path.of(data);
+        return data.equals(FASHION_MNIST) || data.equals(FASHION_MNIST_TEST) || !Files.isDirectory(dir) || isIdx(dir);
     }
 
     /** A folder laid out like the Fashion-MNIST/MNIST download. */

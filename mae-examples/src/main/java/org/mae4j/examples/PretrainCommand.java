@@ -4,6 +4,11 @@ import org.mae4j.config.MaeConfig;
 import org.mae4j.config.Normalization;
 import org.mae4j.data.Augment;
 import org.mae4j.data.ImageDataset;
+import org.mae4j.data.Split;
+import org.mae4j.data.Subset;
+import org.mae4j.probe.Features;
+import org.mae4j.probe.Knn;
+import org.mae4j.probe.KnnEvaluation;
 import org.mae4j.engine.Kernels;
 import org.mae4j.examples.viz.LossCurve;
 import org.mae4j.io.Checkpoint;
@@ -82,12 +87,23 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
     NormalizationOptions normalization = new NormalizationOptions();
     @Option(names = "--viz-images", defaultValue = "8", description = "Images in each epoch's reconstruction picture (0 = none).")
     int vizImages;
+    @Option(names = "--knn-every", defaultValue = "0", description = "Every N epochs and at the end, score a weighted k-NN (k 20, T 0.07, cls features) "
+            + "of a held-out tenth of the training images (the finetune --val-fraction 0.1 split of the same --seed), and of the test set at the end; "
+            + "logged to metrics.jsonl and drawn under the loss (0 = never).")
+    int knnEvery;
+    @Option(names = "--knn-train", defaultValue = "0", description = "With --knn-every: the neighbours are the first N of the other training images (0 = all: slower).")
+    int knnTrain;
+    @Option(names = "--test-data", description = "With --knn-every: labeled test data (default: the test split of --data for Fashion-MNIST; none for an image folder).")
+    String testData;
 
     @Override public Path out() { return out; }
 
     @Override
     public Integer call() throws IOException {
         if (vizImages < 0) throw new IllegalArgumentException("--viz-images must be >= 0, got " + vizImages);
+        if (knnEvery < 0) throw new IllegalArgumentException("--knn-every must be >= 0, got " + knnEvery);
+        if (knnTrain < 0) throw new IllegalArgumentException("--knn-train must be >= 0, got " + knnTrain);
+        if (knnEvery == 0 && (knnTrain != 0 || testData != null)) throw new IllegalArgumentException("--knn-train and --test-data need --knn-every");
         Kernels kernels = MaskedAutoencoder.defaultKernels(DataType.FLOAT);
         MaskedAutoencoder model;
         Resumed resumed = null;
@@ -136,6 +152,7 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
 
         // built before the folder is touched: a batch that cannot fit is refused with nothing written
         Trainer trainer = new Trainer(new Pretraining(model), optimizer, TrainData.images(dataset, augment), options).describe(norm, provenance, recipe);
+        if (knnEvery > 0) trainer.evaluate(knnMonitor(model, dataset, augment)::at, null);
         try (RunFolder folder = RunFolder.open(out, resumed == null ? null : start, Provenance.startRow(provenance))) {
             Visualizer viz = vizImages == 0 ? null
                     : Visualizer.ofDataset(cfg, model.params(), kernels, dataset, Visualizer.firstIndices(dataset, vizImages), augment);
@@ -147,18 +164,58 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
         }
     }
 
+    /** --knn-every's evaluation: queries are the held-out tenth, neighbours the (first --knn-train of the) rest. */
+    private KnnMonitor knnMonitor(MaskedAutoencoder model, ImageDataset dataset, Augment augment) throws IOException {
+        if (!dataset.hasLabels()) throw new IllegalArgumentException("--knn-every needs labeled --data; " + dataset + " has none");
+        Split[] parts = Split.holdOut(dataset, KNN_VAL_FRACTION, run.seed);
+        ImageDataset bank = knnTrain > 0 && knnTrain < parts[0].size() ? new Subset(parts[0], knnTrain) : parts[0];
+        String testSpec = testData != null || Datasets.hasTestSplit(data) ? Datasets.testSpec(data, testData) : null;
+        ImageDataset test = testSpec == null ? null
+                : Datasets.open(testSpec, dataset.channels(), dataset.imageSize(), false, limit, onBadImage);
+        LOG.info("k-NN every {} epochs: {} neighbours, {} queries{}", knnEvery, bank.size(), parts[1].size(),
+                test == null ? "; no test set (give --test-data)" : "; the test set (" + test.size() + ") at the end");
+        return new KnnMonitor(new KnnEvaluation(bank, parts[1], augment, Features.Pool.CLS, Knn.dino(), 256), test, model, knnEvery, epochs);
+    }
+
+    static final double KNN_VAL_FRACTION = 0.1;
+
+    /** Scores the validation queries every {@code every} epochs and at the last one, and the test set at the last. */
+    private record KnnMonitor(KnnEvaluation val, ImageDataset test, MaskedAutoencoder model, int every, int epochs) {
+        Map<String, Double> at(int epoch) {
+            boolean last = epoch + 1 == epochs;
+            if ((epoch + 1) % every != 0 && !last) return Map.of();
+            Map<String, Double> m = new LinkedHashMap<>();
+            KnnEvaluation.Result v = val.score(model);
+            m.put("knn_val_top1", v.score().top1());
+            m.put("knn_val_top5", v.score().top5());
+            double seconds = v.seconds();
+            if (last && test != null) {
+                KnnEvaluation.Result t = val.withQueries(test).score(model);
+                m.put("knn_test_top1", t.score().top1());
+                m.put("knn_test_top5", t.score().top5());
+                seconds += t.seconds();
+            }
+            m.put("knn_seconds", seconds);
+            LOG.info("epoch {}: k-NN validation top-1 {}%{} ({} s)", epoch + 1, String.format(Locale.ROOT, "%.2f", 100 * v.score().top1()),
+                    m.containsKey("knn_test_top1") ? String.format(Locale.ROOT, ", test top-1 %.2f%%", 100 * m.get("knn_test_top1")) : "",
+                    String.format(Locale.ROOT, "%.0f", seconds));
+            return m;
+        }
+    }
+
     private MaeConfig withOverrides(MaeConfig cfg) {
         if (maskRatio != null) cfg = cfg.withMaskRatio(maskRatio);
         if (normPixLoss != null) cfg = cfg.withNormPixLoss(normPixLoss);
         return cfg;
     }
 
-    /** loss.png and the reconstruction pictures, redrawn from metrics.jsonl's history at every epoch end. */
+    /** loss.png (with the k-NN accuracy below it under --knn-every) and the reconstruction pictures, redrawn from metrics.jsonl's history at every epoch end. */
     private static final class Pictures implements Trainer.Listener {
+        private static final String KNN_KEY = "knn_val_top1";
         private final RunFolder folder;
         private final Visualizer viz;
         private final long maskSeed;
-        private final List<double[]> steps = new ArrayList<>(), epochs = new ArrayList<>();
+        private final List<double[]> steps = new ArrayList<>(), epochs = new ArrayList<>(), knn = new ArrayList<>();
 
         Pictures(RunFolder folder, Visualizer viz, long maskSeed) throws IOException {
             this.folder = folder;
@@ -168,6 +225,7 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
             for (String line : Files.readAllLines(folder.metrics().file(), StandardCharsets.UTF_8)) {
                 Map<String, Double> m = RunFolder.numbers(line);
                 if (m.containsKey("step") && m.containsKey("loss")) (line.contains("\"epoch_end\"") ? epochs : steps).add(new double[] {m.get("step"), m.get("loss")});
+                if (m.containsKey("step") && m.containsKey(KNN_KEY)) knn.add(new double[] {m.get("step"), 100 * m.get(KNN_KEY)});
             }
         }
 
@@ -176,13 +234,16 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
         @Override
         public void onEpochEnd(Trainer.EpochReport r) {
             epochs.add(new double[] {r.state().step(), r.meanLoss()});
+            if (r.metrics().containsKey(KNN_KEY)) knn.add(new double[] {r.state().step(), 100 * r.metrics().get(KNN_KEY)});
             try {
                 if (viz != null) {
                     double loss = viz.write(folder.dir().resolve(String.format(Locale.ROOT, "recon-epoch-%03d.png", r.epoch() + 1)), maskSeed).loss();
                     folder.metrics().row("pictures", Map.of("epoch", r.epoch() + 1, "viz_loss", loss));
                 }
-                LossCurve.write(folder.dir().resolve(LOSS_PNG), "MAE pretraining loss", "step", "loss (masked patches)",
+                var lossPanel = LossCurve.render("MAE pretraining loss", "step", "loss (masked patches)",
                         List.of(series("per step", steps), series("epoch mean", epochs)), true, 900, 540);
+                LossCurve.writeStacked(folder.dir().resolve(LOSS_PNG), knn.isEmpty() ? List.of(lossPanel) : List.of(lossPanel,
+                        LossCurve.render("k-NN accuracy of the held-out tenth (k 20, T 0.07)", "step", "top-1 %", List.of(series("k-NN top-1", knn)), false, 900, 360)));
             } catch (IOException e) {
                 // Pictures are a convenience: a full disk must not stop the training (the checkpoint write will say so).
                 LOG.warn("could not write the epoch {} pictures: {}", r.epoch() + 1, e.getMessage());

@@ -89,6 +89,43 @@ class PretrainCommandTest {
     }
 
     @Test
+    void knnEveryLogsScoresDrawsThemAndLeavesTheTrainingUntouched(@TempDir Path tmp) throws Exception {
+        // tinyFmnist6: the cheapest preset that fits Fashion-MNIST's 28 px
+        String[] base = {"pretrain", "--limit", "64", "--batch", "16", "--epochs", "3", "--viz-images", "0", "--preset", "tinyFmnist6"};
+        Path plain = tmp.resolve("plain"), watched = tmp.resolve("watched");
+        assertEquals(0, mae(concat(base, "--out", plain.toString())).exit());
+        Run r = mae(concat(base, "--out", watched.toString(), "--knn-every", "2", "--knn-train", "40"));
+        assertEquals(0, r.exit(), r.err());
+        List<String> plainEpochs = lines(plain.resolve("metrics.jsonl"), "epoch_end"), knnEpochs = lines(watched.resolve("metrics.jsonl"), "epoch_end");
+        assertEquals(3, knnEpochs.size());
+        assertFalse(knnEpochs.get(0).contains("knn_val_top1"), "epoch 1 is not a multiple of --knn-every 2: " + knnEpochs.get(0));
+        assertTrue(knnEpochs.get(1).contains("knn_val_top1") && !knnEpochs.get(1).contains("knn_test_top1"), knnEpochs.get(1));
+        assertTrue(knnEpochs.get(2).contains("knn_val_top1") && knnEpochs.get(2).contains("knn_test_top1"), "the last epoch scores the test set too: " + knnEpochs.get(2));
+        // the logged score is the final weights' score: recomputed here from the checkpoint with the split the option documents
+        Checkpoint.Contents c = Checkpoint.load(watched.resolve("checkpoint.zip"));
+        var model = new org.mae4j.mae.MaskedAutoencoder(c.config(), c.params(), org.mae4j.mae.MaskedAutoencoder.defaultKernels(org.nd4j.linalg.api.buffer.DataType.FLOAT));
+        var split = org.mae4j.data.Split.holdOut(new org.mae4j.data.Subset(EmbeddedFashionMnist.load(true), 64), 0.1, 0);
+        var eval = new org.mae4j.probe.KnnEvaluation(new org.mae4j.data.Subset(split[0], 40), split[1],
+                org.mae4j.data.Augment.mae(1).withNormalization(c.normalization().mean(), c.normalization().std()),
+                org.mae4j.probe.Features.Pool.CLS, org.mae4j.probe.Knn.dino(), 256);
+        assertEquals(eval.score(model).score().top1(), org.mae4j.train.RunFolder.numbers(knnEpochs.get(2)).get("knn_val_top1"), 1e-12);
+        assertEquals(eval.withQueries(new org.mae4j.data.Subset(EmbeddedFashionMnist.load(false), 64)).score(model).score().top1(),
+                org.mae4j.train.RunFolder.numbers(knnEpochs.get(2)).get("knn_test_top1"), 1e-12);
+        for (int e = 0; e < 3; e++) {
+            assertEquals(org.mae4j.train.RunFolder.numbers(plainEpochs.get(e)).get("loss"), org.mae4j.train.RunFolder.numbers(knnEpochs.get(e)).get("loss"),
+                    "epoch " + (e + 1) + ": the k-NN only reads the weights, the losses must be identical");
+        }
+        assertArrayEquals(Checkpoint.load(plain.resolve("checkpoint.zip")).params().flatParams().data().asFloat(),
+                Checkpoint.load(watched.resolve("checkpoint.zip")).params().flatParams().data().asFloat(), "the same weights at the end");
+        int plainHeight = ImageIO.read(plain.resolve("loss.png").toFile()).getHeight();
+        assertTrue(ImageIO.read(watched.resolve("loss.png").toFile()).getHeight() > plainHeight, "the k-NN panel is drawn under the loss");
+
+        Run bad = mae(concat(base, "--out", tmp.resolve("bad").toString(), "--knn-train", "5"));
+        assertEquals(2, bad.exit());
+        assertTrue(bad.err().contains("--knn-every"), bad.err());
+    }
+
+    @Test
     void badArgumentsGiveOneClearLine(@TempDir Path tmp) {
         Run r = mae("pretrain", "--out", tmp.resolve("a").toString(), "--batch", "0");
         assertEquals(2, r.exit());

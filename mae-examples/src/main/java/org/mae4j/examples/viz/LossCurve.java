@@ -116,6 +116,24 @@ public final class LossCurve {
         PngFiles.writeAtomically(render(title, xLabel, yLabel, series, logY, width, height), png);
     }
 
+    /** Writes charts (e.g. from {@link #render}) one above the other as one PNG, atomically; they may differ in size. */
+    public static void writeStacked(Path png, List<BufferedImage> panels) throws IOException {
+        if (panels.isEmpty()) throw new IllegalArgumentException("no panels to write to " + png);
+        int width = 0, height = 0;
+        for (BufferedImage p : panels) { width = Math.max(width, p.getWidth()); height += p.getHeight(); }
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        try {
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, width, height);
+            int y = 0;
+            for (BufferedImage p : panels) { g.drawImage(p, 0, y, null); y += p.getHeight(); }
+        } finally {
+            g.dispose();
+        }
+        PngFiles.writeAtomically(img, png);
+    }
+
     /** The colour of series {@code i}. */
     static Color colour(int i) { return PALETTE[i % PALETTE.length]; }
 
