@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "mae", mixinStandardHelpOptions = true, version = "mae4j 0.1.0-SNAPSHOT",
         description = "Masked Autoencoders on the JVM: pretrain, linear probe, fine-tune, reconstruct, export, benchmark.",
-        subcommands = {PretrainCommand.class, LinprobeCommand.class, FinetuneCommand.class, KnnCommand.class, ReconstructCommand.class, ExportCommand.class, EmbedCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {PretrainCommand.class, LinprobeCommand.class, FinetuneCommand.class, KnnCommand.class, ResultsCommand.class, ReconstructCommand.class, ExportCommand.class, EmbedCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Mae implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
