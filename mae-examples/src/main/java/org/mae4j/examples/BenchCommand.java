@@ -110,9 +110,10 @@ public final class BenchCommand implements Callable<Integer> {
         return k instanceof CpuKernels ? new CpuKernels(threads, vector, gemmPath) : k;
     }
 
-    /** How the kernels' matrix products run, for the report. */
+    /** How the kernels' matrix products run, for the report: GemmChoice's line, plus the backend for the portable kernels. */
     static String gemmSummary(Kernels k) {
-        return k instanceof CpuKernels c ? c.gemmSummary() : "ND4J gemm/matmul on " + Nd4j.getBackend().getClass().getSimpleName() + " (portable kernels)";
+        String s = org.mae4j.engine.GemmChoice.describe(k);
+        return k instanceof CpuKernels ? s : s + " on " + org.mae4j.engine.Backends.name();
     }
 
     /** Measures the cases on the fast kernels and prints a table (and JSON when jsonFile is set). */
@@ -199,7 +200,7 @@ public final class BenchCommand implements Callable<Integer> {
         double total = Arrays.stream(times).sum();
         return new Result(c.preset(), c.batch(), c.batch() / median(times), c.batch() / max(times), c.batch() / min(times),
                 c.batch() * times.length / total, c.batch() / median(enc), allocs, trainGflopPerImage(cfg), trainPeak, breakdown,
-                gemmSummary(base), base instanceof CpuKernels ck ? ck.gemmPaths() : Map.of());
+                gemmSummary(base), org.mae4j.engine.GemmChoice.products(base));
     }
 
     /**
