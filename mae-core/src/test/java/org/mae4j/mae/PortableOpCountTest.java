@@ -55,8 +55,9 @@ class PortableOpCountTest {
     }
 
     /** One pretraining step (forward, backward, AdamW) at batch n on the portable kernels; its op count. */
-    static long pretrainStepOps(int n) {
-        MaeConfig cfg = MaeConfig.micro();
+    static long pretrainStepOps(int n) { return pretrainStepOps(MaeConfig.micro(), n); }
+
+    static long pretrainStepOps(MaeConfig cfg, int n) {
         MaskedAutoencoder model = MaskedAutoencoder.create(cfg, DataType.FLOAT, new Nd4jKernels(), new Random(1));
         Pretraining job = new Pretraining(model);
         AdamW opt = new AdamW(model.params(), model.kernels(), AdamW.Hyper.mae());
@@ -73,6 +74,19 @@ class PortableOpCountTest {
         };
         step.run();   // sizes the buffers for n
         return opsOf(step);
+    }
+
+    /**
+     * The counts for other presets and batches (docs/performance.md), e.g. with the test class path:
+     * {@code java -cp ... org.mae4j.mae.PortableOpCountTest tinyFmnist6 16 256}.
+     */
+    public static void main(String[] args) {
+        if (args.length < 2) throw new IllegalArgumentException("usage: PortableOpCountTest <preset> <batch>...");
+        MaeConfig cfg = MaeConfig.preset(args[0]);
+        for (int i = 1; i < args.length; i++) {
+            int n = Integer.parseInt(args[i]);
+            System.out.printf("%s batch %d: %d ND4J ops per pretraining step (portable kernels)%n", args[0], n, pretrainStepOps(cfg, n));
+        }
     }
 
     @Test
