@@ -1,15 +1,20 @@
 package org.mae4j.engine;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.CustomOp;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The portable path: every kernel written with ND4J operations only, so it runs on any ND4J backend (CUDA
  * included) and for any floating dtype (the double-precision gradient check uses it). Clear rather than
- * fast: intermediate arrays are allocated freely, attention loops over (sample, head).
+ * fast: intermediate arrays are allocated freely. Shaped for a GPU: no method loops over rows, samples or
+ * heads, so a training step issues the same number of ND4J operations (kernel launches) at any batch size
+ * (PortableOpCountTest): attention is batched matrix products over [N*H, T, hd], row copies are one gather
+ * and one scatter (or segment sum).
  */
 public final class Nd4jKernels implements Kernels {
 
@@ -34,10 +39,54 @@ public final class Nd4jKernels implements Kernels {
     @Override
     public void copyRows(INDArray src, int[] srcRows, INDArray dst, int[] dstRows, boolean accumulate) {
         if (srcRows.length != dstRows.length) throw new IllegalArgumentException("copyRows: " + srcRows.length + " vs " + dstRows.length + " rows");
-        for (int i = 0; i < srcRows.length; i++) {
-            INDArray d = dst.getRow(dstRows[i]), s = src.getRow(srcRows[i]);
-            if (accumulate) d.addi(s); else d.assign(s);
+        if (src.size(-1) != dst.size(-1)) throw new IllegalArgumentException("copyRows: rows of " + src.size(-1) + " vs " + dst.size(-1) + " values");
+        checkRows("source", srcRows, rows(src));
+        checkRows("destination", dstRows, rows(dst));
+        if (srcRows.length == 0) return;
+        // a 2-D dst is written as it is (a reshape of a strided view would be a copy); vectors are [1, F] views
+        INDArray s = src.rank() == 2 ? src : src.reshape('c', rows(src), src.size(-1));
+        INDArray d = dst.rank() == 2 ? dst : dst.reshape('c', rows(dst), dst.size(-1));
+        if (accumulate) {
+            // A segment sum adds up repeated destination rows by construction; a scatter-add of repeated rows
+            // races on parallel backends unless it is serialised.
+            INDArray sums = Nd4j.create(d.dataType(), d.shape());
+            Nd4j.exec(DynamicCustomOp.builder("unsorted_segment_sum").addInputs(gather(s, srcRows), Nd4j.createFromArray(dstRows))
+                    .addOutputs(sums).addIntegerArguments(d.size(0)).build());
+            d.addi(sums);
+        } else {
+            // "In order of i": the last write to a row wins. Only the winners are scattered, so that the
+            // scatter's own order (unspecified on a GPU) cannot matter.
+            int[][] last = lastWrites(srcRows, dstRows, (int) d.size(0));
+            INDArray rowsIn = gather(s, last[0]);
+            Nd4j.exec(DynamicCustomOp.builder("scatter_upd").addInputs(d, Nd4j.createFromArray(last[1]), rowsIn).addOutputs(d).build());
         }
+    }
+
+    private static void checkRows(String what, int[] rows, long count) {
+        for (int r : rows) {
+            if (r < 0 || r >= count) throw new IllegalArgumentException("copyRows: " + what + " row " + r + " outside [0, " + count + ")");
+        }
+    }
+
+    /** {@code src[rows[i], :]} for every i, as one gather: [rows.length, F]. */
+    private static INDArray gather(INDArray src, int[] rows) {
+        INDArray out = Nd4j.create(src.dataType(), rows.length, src.size(1));
+        Nd4j.exec(DynamicCustomOp.builder("gather").addInputs(src, Nd4j.createFromArray(rows)).addOutputs(out).addIntegerArguments(0).build());
+        return out;
+    }
+
+    /** The (source, destination) pairs whose destination row is not written again later, in order of i. */
+    private static int[][] lastWrites(int[] srcRows, int[] dstRows, int dstCount) {
+        boolean[] taken = new boolean[dstCount];
+        int kept = 0;
+        boolean[] keep = new boolean[dstRows.length];
+        for (int i = dstRows.length - 1; i >= 0; i--) {
+            if (!taken[dstRows[i]]) { taken[dstRows[i]] = true; keep[i] = true; kept++; }
+        }
+        if (kept == dstRows.length) return new int[][] {srcRows, dstRows};
+        int[] s = new int[kept], d = new int[kept];
+        for (int i = 0, j = 0; i < dstRows.length; i++) if (keep[i]) { s[j] = srcRows[i]; d[j++] = dstRows[i]; }
+        return new int[][] {s, d};
     }
 
     @Override
@@ -77,44 +126,46 @@ public final class Nd4jKernels implements Kernels {
         dx.assign(dout.mul(cdf(x).addi(x.mul(pdf))));
     }
 
-    private static INDArray head(INDArray m, long r0, long t, long c0, long w) {
-        return m.get(NDArrayIndex.interval(r0, r0 + t), NDArrayIndex.interval(c0, c0 + w));
+    /**
+     * q, k, v of every (sample, head) as three [N*H, T, hd] arrays: qkv [N*T, 3W] read as [N, T, 3, H, hd] and
+     * moved to [3, N, H, T, hd] by one copy.
+     */
+    private static INDArray[] heads(INDArray qkv, int n, int t, int heads, long hd) {
+        INDArray all = qkv.reshape('c', n, t, 3, heads, hd).permute(2, 0, 3, 1, 4).dup('c').reshape('c', 3, (long) n * heads, t, hd);
+        return new INDArray[] {all.slice(0), all.slice(1), all.slice(2)};
+    }
+
+    /** rows [N*T, W] (column h*hd + e) seen as [N, H, T, hd]: a strided view, no copy. */
+    private static INDArray byHead(INDArray rows, int n, int t, int heads, long hd) {
+        return rows.reshape('c', n, t, heads, hd).permute(0, 2, 1, 3);
     }
 
     @Override
     public void attention(INDArray qkv, int n, int t, int heads, INDArray out, INDArray probs) {
         long w = out.size(-1), hd = w / heads;
-        double scale = 1 / Math.sqrt(hd);
-        for (int b = 0; b < n; b++) {
-            for (int h = 0; h < heads; h++) {
-                long r0 = (long) b * t;
-                INDArray q = head(qkv, r0, t, h * hd, hd), k = head(qkv, r0, t, w + h * hd, hd), v = head(qkv, r0, t, 2 * w + h * hd, hd);
-                INDArray s = q.mmul(k.transpose()).muli(scale);
-                INDArray p = Transforms.exp(s.subColumnVector(s.max(1).reshape(t, 1)), false);
-                p.diviColumnVector(p.sum(1).reshape(t, 1));
-                probs.get(NDArrayIndex.interval(((long) b * heads + h) * t, ((long) b * heads + h + 1) * t), NDArrayIndex.all()).assign(p);
-                head(out, r0, t, h * hd, hd).assign(p.mmul(v));
-            }
-        }
+        INDArray[] qkvh = heads(qkv, n, t, heads, hd);
+        INDArray s = Nd4j.matmul(qkvh[0], qkvh[1], null, false, true, false).muli(1 / Math.sqrt(hd));   // [N*H, T, T]
+        INDArray p = probs.reshape('c', (long) n * heads, t, t);   // a view: probs is contiguous
+        Nd4j.exec((CustomOp) new SoftMax(s, p, 2));
+        INDArray o = Nd4j.matmul(p, qkvh[2]);                        // [N*H, T, hd]
+        byHead(out, n, t, heads, hd).assign(o.reshape('c', n, heads, t, hd));
     }
 
     @Override
     public void attentionBackward(INDArray dout, INDArray qkv, INDArray probs, int n, int t, int heads, INDArray dqkv) {
-        long w = dout.size(-1), hd = w / heads;
+        long w = dout.size(-1), hd = w / heads, nh = (long) n * heads;
         double scale = 1 / Math.sqrt(hd);
-        for (int b = 0; b < n; b++) {
-            for (int h = 0; h < heads; h++) {
-                long r0 = (long) b * t;
-                INDArray q = head(qkv, r0, t, h * hd, hd), k = head(qkv, r0, t, w + h * hd, hd), v = head(qkv, r0, t, 2 * w + h * hd, hd);
-                INDArray p = probs.get(NDArrayIndex.interval(((long) b * heads + h) * t, ((long) b * heads + h + 1) * t), NDArrayIndex.all());
-                INDArray dO = head(dout, r0, t, h * hd, hd);
-                INDArray dP = dO.mmul(v.transpose());
-                INDArray dS = dP.subColumnVector(p.mul(dP).sum(1).reshape(t, 1)).muli(p).muli(scale);
-                head(dqkv, r0, t, h * hd, hd).assign(dS.mmul(k));
-                head(dqkv, r0, t, w + h * hd, hd).assign(dS.transpose().mmul(q));
-                head(dqkv, r0, t, 2 * w + h * hd, hd).assign(p.transpose().mmul(dO));
-            }
-        }
+        INDArray[] qkvh = heads(qkv, n, t, heads, hd);
+        INDArray p = probs.reshape('c', nh, t, t);
+        INDArray dO = byHead(dout, n, t, heads, hd).dup('c').reshape('c', nh, t, hd);
+        INDArray dP = Nd4j.matmul(dO, qkvh[2], null, false, true, false);   // [N*H, T, T]
+        // softmax backward per row of P: dS = (dP - rowsum(P * dP)) * P, rows as a [N*H*T, T] matrix
+        INDArray dP2 = dP.reshape('c', nh * t, t), p2 = probs.reshape('c', nh * t, t);
+        dP2.subiColumnVector(p2.mul(dP2).sum(1).reshape(nh * t, 1)).muli(p2).muli(scale);
+        INDArray grads = dqkv.reshape('c', n, t, 3, heads, hd).permute(2, 0, 3, 1, 4);   // [3, N, H, T, hd] view
+        grads.slice(0).assign(Nd4j.matmul(dP, qkvh[1]).reshape('c', n, heads, t, hd));
+        grads.slice(1).assign(Nd4j.matmul(dP, qkvh[0], null, true, false, false).reshape('c', n, heads, t, hd));
+        grads.slice(2).assign(Nd4j.matmul(p, dO, null, true, false, false).reshape('c', n, heads, t, hd));
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.mae4j.mae;
 
 import org.mae4j.config.MaeConfig;
+import org.mae4j.engine.Backends;
 import org.mae4j.engine.CpuKernels;
 import org.mae4j.engine.Kernels;
 import org.mae4j.engine.Nd4jKernels;
@@ -58,10 +59,46 @@ public final class MaskedAutoencoder {
         return new MaskedAutoencoder(cfg, store, kernels);
     }
 
-    /** CpuKernels for float32 on the CPU backend, the portable Nd4jKernels otherwise. */
+    /** The system property that picks the kernels: {@code auto} (default), {@code fast} or {@code portable}. */
+    public static final String KERNELS_PROPERTY = "mae4j.kernels";
+    /** The environment variable read when {@value #KERNELS_PROPERTY} is not set; same values. */
+    public static final String KERNELS_ENV = "MAE4J_KERNELS";
+
+    /**
+     * CpuKernels for float32 on the CPU backend, the portable Nd4jKernels otherwise; {@value #KERNELS_PROPERTY}
+     * or {@value #KERNELS_ENV} = {@code portable} forces the portable path (e.g. to check it on the CPU, or to be
+     * sure a GPU run computes on the GPU), {@code fast} demands the fast path (an error where it cannot run).
+     */
     public static Kernels defaultKernels(DataType dtype) {
-        boolean cpu = Nd4j.getBackend().getClass().getSimpleName().toLowerCase().contains("cpu");
-        return dtype == DataType.FLOAT && cpu ? new CpuKernels() : new Nd4jKernels();
+        return defaultKernels(dtype, kernelsRequest());
+    }
+
+    /** The requested kernels: {@value #KERNELS_PROPERTY}, else {@value #KERNELS_ENV}, else "auto". */
+    public static String kernelsRequest() { return kernelsRequest(System::getenv); }
+
+    /** The requested kernels ("auto", "fast" or "portable") from the property, else the environment, else "auto". */
+    static String kernelsRequest(java.util.function.UnaryOperator<String> env) {
+        String p = System.getProperty(KERNELS_PROPERTY);
+        if (p != null && !p.isBlank()) return p.trim();
+        String e = env.apply(KERNELS_ENV);
+        return e != null && !e.isBlank() ? e.trim() : "auto";
+    }
+
+    /** As {@link #defaultKernels(DataType)} for an explicit request: auto, fast or portable. */
+    public static Kernels defaultKernels(DataType dtype, String request) {
+        boolean fastPossible = dtype == DataType.FLOAT && Backends.isCpu();
+        switch (request.toLowerCase(java.util.Locale.ROOT)) {
+            case "auto": return fastPossible ? new CpuKernels() : new Nd4jKernels();
+            case "portable": return new Nd4jKernels();
+            case "fast":
+                if (!fastPossible) {
+                    throw new IllegalArgumentException("kernels 'fast' need float32 on ND4J's CPU backend; this is " + dtype + " on "
+                            + Backends.name() + " (use auto or portable)");
+                }
+                return new CpuKernels();
+            default:
+                throw new IllegalArgumentException("kernels must be auto, fast or portable (" + KERNELS_PROPERTY + " / " + KERNELS_ENV + "), got '" + request + "'");
+        }
     }
 
     /** Every tensor of the model under its reference state_dict key, in the reference's order. */

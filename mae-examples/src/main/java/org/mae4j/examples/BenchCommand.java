@@ -65,6 +65,9 @@ public final class BenchCommand implements Callable<Integer> {
     boolean finetune;
     @Option(names = "--embed", description = "Time the Embedder instead: batches of normalized images from one calling thread and from one per core, and a single image's latency (default batch 256).")
     boolean embed;
+    @Option(names = "--kernels", description = "Which kernels compute: auto (the fast CPU path where it can run, else portable), fast, "
+            + "or portable (ND4J ops only, what a GPU backend runs). Default: -Dmae4j.kernels, else MAE4J_KERNELS, else auto.")
+    String kernels;
     @picocli.CommandLine.Mixin
     GemmOption gemm;
 
@@ -89,28 +92,52 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (finetune) {
             if (config == null) throw new IllegalArgumentException("--finetune needs --config");
-            FinetuneBench.run(cases.get(0), warmup, new CpuKernels(Runtime.getRuntime().availableProcessors(), org.mae4j.engine.VectorSupport.available(),
-                    CpuKernels.GemmPath.AUTO), json, System.out);
+            FinetuneBench.run(cases.get(0), warmup, kernelsFor(kernelsRequest(), Runtime.getRuntime().availableProcessors(),
+                    org.mae4j.engine.VectorSupport.available(), CpuKernels.GemmPath.AUTO), json, System.out);
             return 0;
         }
-        run(cases, warmup, !noSgemm, profile, CpuKernels.GemmPath.AUTO, json, System.out);
+        run(cases, warmup, !noSgemm, profile, CpuKernels.GemmPath.AUTO, kernelsRequest(), json, System.out);
         return 0;
     }
 
-    /** Measures the cases and prints a table (and JSON when jsonFile is set). */
+    private String kernelsRequest() {
+        return kernels != null ? kernels : MaskedAutoencoder.kernelsRequest();
+    }
+
+    /** The kernels a request (auto, fast, portable) gets here; the fast ones with this thread count and gemm path. */
+    static Kernels kernelsFor(String request, int threads, boolean vector, CpuKernels.GemmPath gemmPath) {
+        Kernels k = MaskedAutoencoder.defaultKernels(DataType.FLOAT, request);
+        return k instanceof CpuKernels ? new CpuKernels(threads, vector, gemmPath) : k;
+    }
+
+    /** How the kernels' matrix products run, for the report: GemmChoice's line, plus the backend for the portable kernels. */
+    static String gemmSummary(Kernels k) {
+        String s = org.mae4j.engine.GemmChoice.describe(k);
+        return k instanceof CpuKernels ? s : s + " on " + org.mae4j.engine.Backends.name();
+    }
+
+    /** Measures the cases on the fast kernels and prints a table (and JSON when jsonFile is set). */
     public static List<Result> run(List<Case> cases, int warmup, boolean sgemm, boolean profile, CpuKernels.GemmPath gemmPath,
                                    Path jsonFile, PrintStream out) throws IOException {
+        return run(cases, warmup, sgemm, profile, gemmPath, "fast", jsonFile, out);
+    }
+
+    /** Measures the cases on the requested kernels (auto, fast, portable) and prints a table (and JSON when jsonFile is set). */
+    public static List<Result> run(List<Case> cases, int warmup, boolean sgemm, boolean profile, CpuKernels.GemmPath gemmPath,
+                                   String kernelsRequest, Path jsonFile, PrintStream out) throws IOException {
         int threads = Runtime.getRuntime().availableProcessors();
         boolean vector = org.mae4j.engine.VectorSupport.available();
-        CpuKernels kernels = new CpuKernels(threads, vector, gemmPath);
+        Kernels kernels = kernelsFor(kernelsRequest, threads, vector, gemmPath);
+        String mode = kernels instanceof CpuKernels c ? c.gemmMode() : gemmSummary(kernels);
         out.printf(Locale.ROOT, "# mae4j bench: %s, %d cores, java %s, OMP_WAIT_POLICY=%s, OPENBLAS_THREAD_TIMEOUT=%s, OPENBLAS_CORETYPE=%s%n",
                 Nd4j.getBackend().getClass().getSimpleName(), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"), System.getenv("OMP_WAIT_POLICY"), System.getenv("OPENBLAS_THREAD_TIMEOUT"), System.getenv("OPENBLAS_CORETYPE"));
-        out.printf(Locale.ROOT, "# matrix products: %s%n", kernels.gemmMode());
+        out.printf(Locale.ROOT, "# kernels: %s%n", kernels instanceof CpuKernels ? "fast (CpuKernels)" : "portable (Nd4jKernels: ND4J ops only)");
+        out.printf(Locale.ROOT, "# matrix products: %s%n", mode);
         List<Result> results = new ArrayList<>();
         for (Case c : cases) {
             // kernels of its own per configuration, so that its products (and their paths) are its own
-            Result r = measure(c, warmup, profile, new CpuKernels(threads, vector, gemmPath));
+            Result r = measure(c, warmup, profile, kernelsFor(kernelsRequest, threads, vector, gemmPath));
             results.add(r);
             out.printf(Locale.ROOT, "%-18s B=%-4d train %7.1f img/s (min %.1f, max %.1f, overall %.1f; %.0f GFLOP/s)  encoder %7.1f img/s  allocs/step %.1f  peak RSS after training %.0f MiB%n",
                     r.preset(), r.batch(), r.trainMedian(), r.trainMin(), r.trainMax(), r.trainOverall(),
@@ -125,14 +152,14 @@ public final class BenchCommand implements Callable<Integer> {
         // After the models, so that its 200 MB of operands do not count in the first configuration's training peak.
         double[] gemm = sgemm ? sgemmGflops(kernels, 4096, 5) : null;
         if (gemm != null) out.printf(Locale.ROOT, "# sgemm 4096x4096x4096 (%s): best %.1f GFLOP/s, median %.1f GFLOP/s%n",
-                kernels.gemmPaths().getOrDefault("M4096 N4096 K4096 NN", "?"), gemm[0], gemm[1]);
+                kernels instanceof CpuKernels ck ? ck.gemmPaths().getOrDefault("M4096 N4096 K4096 NN", "?") : mode, gemm[0], gemm[1]);
         long peak = peakRssKb();
         out.printf(Locale.ROOT, "# peak resident memory of the whole run: %.0f MiB (each configuration's own peak is only exact for the first)%n", peak / 1024.0);
-        if (jsonFile != null) writeJson(jsonFile, results, gemm, kernels.gemmMode(), peak);
+        if (jsonFile != null) writeJson(jsonFile, results, gemm, mode, peak);
         return results;
     }
 
-    static Result measure(Case c, int warmup, boolean profile, CpuKernels base) {
+    static Result measure(Case c, int warmup, boolean profile, Kernels base) {
         MaeConfig cfg = MaeConfig.preset(c.preset());
         ProfilingKernels prof = profile ? new ProfilingKernels(base) : null;
         Kernels k = profile ? prof : base;
@@ -173,7 +200,7 @@ public final class BenchCommand implements Callable<Integer> {
         double total = Arrays.stream(times).sum();
         return new Result(c.preset(), c.batch(), c.batch() / median(times), c.batch() / max(times), c.batch() / min(times),
                 c.batch() * times.length / total, c.batch() / median(enc), allocs, trainGflopPerImage(cfg), trainPeak, breakdown,
-                base.gemmSummary(), base.gemmPaths());
+                gemmSummary(base), org.mae4j.engine.GemmChoice.products(base));
     }
 
     /**

@@ -30,7 +30,7 @@ import java.util.Random;
 final class FinetuneBench {
     private FinetuneBench() {}
 
-    static void run(BenchCommand.Case c, int warmup, CpuKernels k, Path json, PrintStream out) throws IOException {
+    static void run(BenchCommand.Case c, int warmup, org.mae4j.engine.Kernels k, Path json, PrintStream out) throws IOException {
         MaeConfig cfg = MaeConfig.preset(c.preset());
         MaskedAutoencoder mae = MaskedAutoencoder.create(cfg, DataType.FLOAT, k, new Random(0));
         VitClassifier model = VitClassifier.fromEncoder(cfg, mae.params(), VitClassifier.Spec.of(10), k, new Random(1));
@@ -62,7 +62,7 @@ final class FinetuneBench {
         double gflop = gflopPerImage(cfg, 10);
         out.printf(Locale.ROOT, "%-18s B=%-4d finetune %7.1f img/s (overall %.1f; %.0f GFLOP/s at the median)  allocs/step %.1f%n",
                 c.preset(), c.batch(), median, overall, median * gflop, allocs);
-        out.printf(Locale.ROOT, "    matrix products: %s%n", k.gemmSummary());
+        out.printf(Locale.ROOT, "    matrix products: %s%n", BenchCommand.gemmSummary(k));
         if (json != null) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("preset", c.preset());
@@ -72,7 +72,7 @@ final class FinetuneBench {
             m.put("overall_images_per_s", overall);
             m.put("gflop_per_image", gflop);
             m.put("allocations_per_step", allocs);
-            m.put("gemm", k.gemmSummary());
+            m.put("gemm", BenchCommand.gemmSummary(k));
             Json.write(json, m);
         }
     }
