@@ -34,6 +34,7 @@ public final class XgbCollective implements Collective {
     private final String tracker;
     private float[] work = new float[0];
     private volatile String broken;
+    private boolean closed;
 
     private XgbCollective(ExecutorService thread, int rank, int world, Duration timeout, String tracker) {
         this.thread = thread;
@@ -154,7 +155,9 @@ public final class XgbCollective implements Collective {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
         if (broken == null) {
             try {
                 Future<?> f = thread.submit(() -> XGBoostJNI.CommunicatorFinalize());
