@@ -49,7 +49,8 @@ public final class XgbCollective implements Collective {
      * all processes have joined.
      *
      * @throws IllegalArgumentException for a rank outside 0 .. world - 1
-     * @throws IllegalStateException    if the tracker cannot be reached or the others do not join within timeout
+     * @throws IllegalStateException    if the tracker cannot be reached or the others do not join within timeout (a
+     *                                  tracker not listening yet is tried again until then)
      */
     public static XgbCollective connect(String host, int port, int rank, int world, Duration timeout) {
         if (world < 1) throw new IllegalArgumentException("world size must be >= 1, got " + world);
@@ -68,9 +69,17 @@ public final class XgbCollective implements Collective {
                 + "\"dmlc_task_id\":\"%d\",\"dmlc_timeout\":%d,\"dmlc_retry\":2}", host.replace("\"", ""), port, rank, seconds);
         try {
             c.call("join the run through the tracker at " + host + ":" + port, () -> {
-                int rc = XGBoostJNI.CommunicatorInit(json);
-                if (rc != 0) throw new IllegalStateException("rank " + rank + ": cannot join the run through the tracker at " + host + ":" + port
-                        + " (is it running, for " + world + " workers, and reachable from this machine?)" + nativeError());
+                // The processes of a multi-machine run start in any order: until the timeout, a tracker that is not
+                // listening yet is tried again.
+                long deadline = System.nanoTime() + timeout.toNanos();
+                while (XGBoostJNI.CommunicatorInit(json) != 0) {
+                    String error = nativeError();
+                    if (!error.contains("connect to the tracker") || System.nanoTime() > deadline) {
+                        throw new IllegalStateException("rank " + rank + ": cannot join the run through the tracker at " + host + ":" + port
+                                + " (is it running, for " + world + " workers, and reachable from this machine?)" + error);
+                    }
+                    Thread.sleep(1000);
+                }
                 int[] out = new int[1];
                 Tracker.check(XGBoostJNI.CommunicatorGetRank(out), "read the rank");
                 int r = out[0];
@@ -80,7 +89,7 @@ public final class XgbCollective implements Collective {
                             + ", asked for rank " + rank + " of " + world + ": is the tracker started for " + world + " workers?");
                 }
                 return null;
-            });
+            }, timeout.plusSeconds(30));   // past the retry deadline: the tracker's own error is the clearer one
         } catch (RuntimeException e) {
             thread.shutdownNow();
             throw e;
@@ -133,15 +142,17 @@ public final class XgbCollective implements Collective {
     }
 
     /** Runs task on the communication thread, waiting at most the timeout. */
-    private <T> T call(String what, Callable<T> task) {
+    private <T> T call(String what, Callable<T> task) { return call(what, task, timeout); }
+
+    private <T> T call(String what, Callable<T> task, Duration wait) {
         if (broken != null) throw new IllegalStateException("rank " + rank + ": the collective failed earlier (" + broken + "); cannot " + what);
         Future<T> f = thread.submit(task);
         try {
-            return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return f.get(wait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            broken = "no answer within " + timeout.toSeconds() + " s";
+            broken = "no answer within " + wait.toSeconds() + " s";
             throw new IllegalStateException("rank " + rank + " of " + world + ": could not " + what + ": no answer from the other processes within "
-                    + timeout.toSeconds() + " s (tracker " + tracker + "): a process was lost, hangs, or never started");
+                    + wait.toSeconds() + " s (tracker " + tracker + "): a process was lost, hangs, or never started");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             broken = String.valueOf(cause.getMessage());

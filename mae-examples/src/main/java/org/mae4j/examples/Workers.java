@@ -21,6 +21,9 @@ import java.util.concurrent.TimeUnit;
 final class Workers {
     private Workers() {}
 
+    /** Set when this JVM is asked to exit: the workers then exit on request, not by failure. */
+    private static volatile boolean stopping;
+
     static int launch(int n, List<String> args, int timeoutSeconds, PrintStream out) throws IOException, InterruptedException {
         List<String> rest = withoutWorkers(args);
         int cores = Runtime.getRuntime().availableProcessors();
@@ -48,8 +51,26 @@ final class Workers {
                 pump.start();
                 pumps.add(pump);
             }
+            // Ctrl-C reaches the workers too (one process group), a scheduler's SIGTERM maybe only this JVM: pass it on,
+            // and keep this JVM (and the forwarding of their output) alive while they save their checkpoint
+            Thread hook = new Thread(() -> {
+                stopping = true;
+                for (Process p : procs) p.toHandle().destroy();   // SIGTERM; Process.destroy would also close their output to us
+                try {
+                    for (Process p : procs) p.waitFor(10, TimeUnit.MINUTES);
+                    for (Thread t : pumps) t.join(5000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "mae4j-stop-workers");
+            Runtime.getRuntime().addShutdownHook(hook);
             int code = await(procs, out);
             for (Thread t : pumps) t.join(5000);
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // already shutting down: the hook finds the workers gone
+            }
             return code;
         }
     }
@@ -62,11 +83,11 @@ final class Workers {
             for (int r = 0; r < procs.size(); r++) {
                 Process p = procs.get(r);
                 if (p.isAlive()) { running = true; continue; }
-                if (p.exitValue() != 0 && failed < 0) {
+                if (p.exitValue() != 0 && failed < 0 && !stopping) {
                     failed = r;
                     code = p.exitValue();
                     out.printf("mae: worker rank %d exited with code %d; stopping the others%n", r, code);
-                    for (Process q : procs) if (q.isAlive()) q.destroy();
+                    for (Process q : procs) if (q.isAlive()) q.toHandle().destroy();
                 }
             }
             if (!running) break;
