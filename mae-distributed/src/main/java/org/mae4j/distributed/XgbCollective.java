@@ -32,12 +32,14 @@ public final class XgbCollective implements Collective {
     private final int rank, world;
     private final Duration timeout;
     private final String tracker;
+    private final int chunk;
     private float[] work = new float[0];
     private volatile String broken;
     private boolean closed;
 
-    private XgbCollective(ExecutorService thread, int rank, int world, Duration timeout, String tracker) {
+    private XgbCollective(ExecutorService thread, int rank, int world, Duration timeout, String tracker, int chunk) {
         this.thread = thread;
+        this.chunk = chunk;
         this.rank = rank;
         this.world = world;
         this.timeout = timeout;
@@ -53,6 +55,15 @@ public final class XgbCollective implements Collective {
      *                                  tracker not listening yet is tried again until then)
      */
     public static XgbCollective connect(String host, int port, int rank, int world, Duration timeout) {
+        return connect(host, port, rank, world, timeout, CHUNK);
+    }
+
+    /** Values per all-reduce call: 16 MB. */
+    static final int CHUNK = 1 << 22;
+
+    /** As {@link #connect(String, int, int, int, Duration)} reducing at most chunk values per XGBoost call (tests). */
+    static XgbCollective connect(String host, int port, int rank, int world, Duration timeout, int chunk) {
+        if (chunk < 1) throw new IllegalArgumentException("chunk must be >= 1, got " + chunk);
         if (world < 1) throw new IllegalArgumentException("world size must be >= 1, got " + world);
         if (rank < 0 || rank >= world) throw new IllegalArgumentException("rank must be in 0.." + (world - 1) + ", got " + rank);
         if (port < 1 || port > 65535) throw new IllegalArgumentException("tracker port must be in 1..65535, got " + port);
@@ -62,7 +73,7 @@ public final class XgbCollective implements Collective {
             t.setDaemon(true);   // a thread stuck in native code must not keep a failed JVM alive
             return t;
         });
-        XgbCollective c = new XgbCollective(thread, rank, world, timeout, host + ":" + port);
+        XgbCollective c = new XgbCollective(thread, rank, world, timeout, host + ":" + port, chunk);
         long seconds = Math.max(1, timeout.toSeconds());
         // dmlc_retry x dmlc_timeout bounds how long XGBoost itself tries to reach the tracker and the peers
         String json = String.format(Locale.ROOT, "{\"dmlc_communicator\":\"rabit\",\"dmlc_tracker_uri\":\"%s\",\"dmlc_tracker_port\":%d,"
@@ -106,17 +117,23 @@ public final class XgbCollective implements Collective {
         if (n < 0 || n > buf.length) throw new IllegalArgumentException("reduce length " + n + " outside the buffer of " + buf.length);
         if (world == 1) return;
         call("sum " + n + " values", () -> {
-            if (work.length != n + 1) work = new float[n + 1];
-            System.arraycopy(buf, 0, work, 0, n);
-            work[n] = 1f;
-            float[] sum = Communicator.allReduce(work, Communicator.OpType.SUM);
-            String problem = checkSentinel(sum, n, world);
-            if (problem != null) {
-                // in a ring of two the only peer is the lost one; beyond two XGBoost does not say which
-                String lost = world == 2 ? " (lost: rank " + (1 - rank) + ")" : "";
-                throw new IllegalStateException("rank " + rank + ": " + problem + lost + nativeError());
+            // in pieces: XGBoost4J copies each array into a new direct buffer and back into a new array, which for a
+            // whole ViT-B gradient would be two more transient copies of 350 MB per step
+            for (int from = 0; from < n || from == 0; from += chunk) {
+                int len = Math.min(chunk, n - from);
+                if (work.length != len + 1) work = new float[len + 1];
+                System.arraycopy(buf, from, work, 0, len);
+                work[len] = 1f;
+                float[] sum = Communicator.allReduce(work, Communicator.OpType.SUM);
+                String problem = checkSentinel(sum, len, world);
+                if (problem != null) {
+                    // in a ring of two the only peer is the lost one; beyond two XGBoost does not say which
+                    String lost = world == 2 ? " (lost: rank " + (1 - rank) + ")" : "";
+                    throw new IllegalStateException("rank " + rank + ": " + problem + lost + nativeError());
+                }
+                System.arraycopy(sum, 0, buf, from, len);
+                if (len == 0) break;
             }
-            System.arraycopy(sum, 0, buf, 0, n);
             return null;
         });
     }

@@ -20,6 +20,10 @@ final class Ranks {
     }
 
     static <T> List<Outcome<T>> asThreads(int world, Duration timeout, Body<T> body) throws Exception {
+        return asThreads(world, timeout, XgbCollective.CHUNK, body);
+    }
+
+    static <T> List<Outcome<T>> asThreads(int world, Duration timeout, int chunk, Body<T> body) throws Exception {
         try (Tracker tracker = new Tracker("127.0.0.1", 0, world, 60)) {
             ExecutorService pool = Executors.newFixedThreadPool(world);
             long t0 = System.nanoTime();
@@ -27,7 +31,7 @@ final class Ranks {
             for (int r = 0; r < world; r++) {
                 int rank = r;
                 futures.add(pool.submit(() -> {
-                    try (XgbCollective c = XgbCollective.connect(tracker.host(), tracker.port(), rank, world, timeout)) {
+                    try (XgbCollective c = XgbCollective.connect(tracker.host(), tracker.port(), rank, world, timeout, chunk)) {
                         T v = body.run(c);
                         return new Outcome<>(v, null, (System.nanoTime() - t0) / 1e9);
                     } catch (Throwable e) {
