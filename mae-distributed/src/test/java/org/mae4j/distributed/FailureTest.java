@@ -88,6 +88,18 @@ class FailureTest {
     }
 
     @Test
+    void aRankOtherThanZeroWithARunFolderIsRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        Collective rank1 = new Collective() {
+            @Override public int rank() { return 1; }
+            @Override public int worldSize() { return 2; }
+            @Override public void allReduceSum(float[] buf, int n) { throw new AssertionError("refused before any exchange"); }
+            @Override public void close() {}
+        };
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> MicroRun.train(rank1, KERNELS, 3, MicroRun.options(1, 0), dir, false, true));
+        assertTrue(e.getMessage().contains("rank 1 was given a run folder: only rank 0 writes"), e.getMessage());
+    }
+
+    @Test
     void parametersThatDivergeAreCaughtAtTheNextCheck() throws Exception {
         ThreadCollective.Group g = new ThreadCollective.Group(2);
         ExecutorService pool = Executors.newFixedThreadPool(2);

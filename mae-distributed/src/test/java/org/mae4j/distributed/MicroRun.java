@@ -40,6 +40,12 @@ final class MicroRun {
      * dir when dir is not null.
      */
     static Result train(Collective c, Supplier<Kernels> kernels, long initSeed, Trainer.Options o, Path dir, boolean resume) throws Exception {
+        return train(c, kernels, initSeed, o, dir, resume, false);
+    }
+
+    /** As above; everyRankWrites gives every rank the run folder (which the engine must refuse). */
+    static Result train(Collective c, Supplier<Kernels> kernels, long initSeed, Trainer.Options o, Path dir, boolean resume,
+                        boolean everyRankWrites) throws Exception {
         MaskedAutoencoder m;
         AdamW opt;
         TrainingState start;
@@ -60,7 +66,7 @@ final class MicroRun {
                     @Override public void onStep(Trainer.StepReport r) { losses.add(r.loss()); }
                 });
         Trainer.Result r;
-        if (dir != null && c.rank() == 0) {
+        if (dir != null && (c.rank() == 0 || everyRankWrites)) {
             try (RunFolder run = RunFolder.open(dir, resume ? start : null, Map.of())) {
                 r = t.run(run).train(start);
             }
