@@ -45,6 +45,21 @@ class DataParallelParityTest {
         assertArrayEquals(two.get(0).params(), two.get(1).params(), "both ranks took the identical optimizer steps");
     }
 
+    /** Four shares of 2 images; two ranks with 2 accumulated micro-batches per step (so 2 steps of 16 over 40 images: 4 passes). */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"4, 1", "2, 2"})
+    void moreRanksAndAccumulationTrainWhatOneProcessTrains(int ranks, int accum) throws Exception {
+        MicroRun.Result one = MicroRun.train(Collective.LOCAL, kernels("default"), 3, MicroRun.options(1, 0, accum), null, false);
+        List<MicroRun.Result> many = Ranks.values(Ranks.asThreads(ranks, Duration.ofSeconds(60),
+                c -> MicroRun.train(c, kernels("default"), 3, MicroRun.options(1, 0, accum), null, false)));
+        assertEquals(5 / accum, one.losses().size());
+        for (MicroRun.Result r : many) {
+            assertEquals(one.state(), r.state());
+            assertLossesClose(one.losses(), r.losses());
+            assertParamsClose(one.params(), r.params(), ranks + " ranks, accum " + accum);
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"default", "nd4j"})
     void twoRankRunsRepeatBitForBit(String path) throws Exception {

@@ -32,7 +32,12 @@ final class MicroRun {
 
     /** epochs x 5 steps of batch 8, warmup 1 epoch; initSeed only matters on rank 0 (the others get rank 0's parameters). */
     static Trainer.Options options(int epochs, long maxSteps) {
-        return new Trainer.Options(epochs, BATCH, 1, 1e-2, 0, 1, 7, 1, maxSteps, 0);
+        return options(epochs, maxSteps, 1);
+    }
+
+    /** With accum micro-batches of 8 per step (epochs x 5 / accum steps). */
+    static Trainer.Options options(int epochs, long maxSteps, int accum) {
+        return new Trainer.Options(epochs, BATCH, accum, 1e-2, 0, 1, 7, 1, maxSteps, 0);
     }
 
     /**
