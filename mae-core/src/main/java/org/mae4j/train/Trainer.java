@@ -4,6 +4,7 @@ import org.mae4j.config.Normalization;
 import org.mae4j.data.Batch;
 import org.mae4j.engine.ParamStore;
 import org.mae4j.io.Checkpoint;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,9 +12,11 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * The one training loop of mae4j: pretraining, fine-tuning and the linear probe are {@link Trainable}s it
@@ -232,9 +235,9 @@ public final class Trainer {
                     boolean stopAll = false;
                     if (dp != null) {
                         DataParallel.Sums sums = dp.reduce(grads, stepLoss, stop.requested());
-                        stepLoss = sums.lossSum() / processes;   // the global batch's mean, as one process would log it
+                        stepLoss = sums.lossSum() / processes;   // the global batch's mean, as one process would log it (summed in float)
                         stopAll = sums.stop();
-                        if (!Double.isFinite(stepLoss)) throw new TrainingDivergedException(epoch + 1, state.step(), lr, stepLoss / options.accum());
+                        if (!Double.isFinite(stepLoss)) throw new TrainingDivergedException(epoch + 1, state.step(), lr, stepLoss);
                     }
                     // The reference divides each micro-batch loss by accum_iter and DDP averages over processes: the
                     // same as averaging the gradient sums.
@@ -287,28 +290,28 @@ public final class Trainer {
         if (rank != 0 && run != null) {
             throw new IllegalStateException("rank " + rank + " was given a run folder: only rank 0 writes checkpoints, metrics and pictures");
         }
-        if (model.params().dataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT) {
+        if (model.params().dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("data-parallel training needs FLOAT parameters, got " + model.params().dataType());
         }
         DataParallel dp = new DataParallel(collective);
-        String identity = String.join("\n", model.kind(), String.valueOf(model.config()), new java.util.TreeMap<>(model.describe()).toString(),
-                options.asMap().toString(), "max_steps=" + options.maxSteps(), new java.util.TreeMap<>(recipe).toString(), String.valueOf(normalization),
-                "samples=" + data.size(), start.toString(), optimizer.name(), new java.util.TreeMap<>(optimizer.hyperParameters()).toString(),
+        String identity = String.join("\n", model.kind(), String.valueOf(model.config()), new TreeMap<>(model.describe()).toString(),
+                options.asMap().toString(), "max_steps=" + options.maxSteps(), new TreeMap<>(recipe).toString(), String.valueOf(normalization),
+                "samples=" + data.size(), start.toString(), optimizer.name(), new TreeMap<>(optimizer.hyperParameters()).toString(),
                 "optimizer_steps=" + optimizer.stepCount(), "scalars=" + model.params().numScalars());
-        java.util.List<Integer> differ = dp.differFromRank0(DataParallel.fingerprint(identity));
+        List<Integer> differ = dp.differFromRank0(DataParallel.fingerprint(identity));
         if (!differ.isEmpty()) {
             throw new IllegalArgumentException("rank(s) " + differ + " were started differently from rank 0 (model, options, data or resume point): "
                     + "every process must be given the same command" + (differ.contains(rank) ? "; this rank's run: " + identity.replace('\n', ' ') : ""));
         }
         dp.broadcast(model.params().flatParams());
-        for (INDArray s : new java.util.TreeMap<>(optimizer.state()).values()) dp.broadcast(s);
+        for (INDArray s : new TreeMap<>(optimizer.state()).values()) dp.broadcast(s);
         LOG.info("rank {} of {}: runs agree; parameters and optimizer state taken from rank 0", rank, processes);
         return dp;
     }
 
     /** Silent divergence (a rank's kernels not deterministic, a corrupt reduction) shows as parameters that differ. */
     private void checkSameParams(DataParallel dp, long step) {
-        java.util.List<Integer> differ = dp.differFromRank0(dp.fingerprint(model.params().flatParams()));
+        List<Integer> differ = dp.differFromRank0(dp.fingerprint(model.params().flatParams()));
         if (!differ.isEmpty()) {
             throw new IllegalStateException("after step " + step + " the parameters of rank(s) " + differ + " differ from rank 0's: "
                     + "the processes have diverged (different kernels or hardware, or a corrupt reduction)");
