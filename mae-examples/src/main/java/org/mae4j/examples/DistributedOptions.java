@@ -36,9 +36,12 @@ final class DistributedOptions {
 
     private Tracker ownTracker;
 
-    /** Whether this process is a rank of a data-parallel run (by options or environment). */
+    /** The collective an embedding launcher (mae-spark's barrier tasks, through {@link EmbeddedRun}) gives the command run on this thread. */
+    static final ThreadLocal<Collective> GIVEN = new ThreadLocal<>();
+
+    /** Whether this process is a rank of a data-parallel run (by options, environment, or an embedding launcher). */
     boolean isRank() {
-        return tracker() != null || rank() != null || worldSize() != null;
+        return GIVEN.get() != null || tracker() != null || rank() != null || worldSize() != null;
     }
 
     /** Checks the options; call before anything heavy is loaded. */
@@ -48,7 +51,8 @@ final class DistributedOptions {
         if (workers > 0 && (tracker != null || rank != null || worldSize != null)) {
             throw new IllegalArgumentException("--workers launches its own processes: it cannot be combined with --tracker, --rank or --world-size");
         }
-        if (workers == 0 && isRank()) {
+        if (workers > 0 && GIVEN.get() != null) throw new IllegalArgumentException("--workers cannot be used inside a launcher that starts the ranks itself");
+        if (workers == 0 && isRank() && GIVEN.get() == null) {
             if (tracker() == null || rank() == null || worldSize() == null) {
                 throw new IllegalArgumentException("a multi-machine run needs all of --tracker, --rank and --world-size (or $" + ENV_TRACKER + ", $"
                         + ENV_RANK + ", $" + ENV_WORLD + "); got tracker " + tracker() + ", rank " + rank() + ", world size " + worldSize());
@@ -62,17 +66,20 @@ final class DistributedOptions {
     /** The collective of this process: one process alone, or a rank joined through the tracker. */
     Collective connect() {
         if (!isRank()) return Collective.LOCAL;
+        Collective given = GIVEN.get();
+        int world = given != null ? given.worldSize() : worldSize();
+        if (world > 1 && System.getProperty(GemmChoice.PROPERTY) == null && System.getenv(GemmChoice.ENV) == null) {
+            // The automatic choice times each product shape in each process: two processes could choose different
+            // paths, whose sums round differently, and their parameters would drift apart.
+            GemmChoice.force("openblas");
+            LOG.info("data parallel: every matrix product on OpenBLAS in every process (set {} the same everywhere to choose)", GemmChoice.ENV);
+        }
+        if (given != null) return given;
         String[] hp = hostPort(tracker());
         int port = Integer.parseInt(hp[1]);
         if (rank() == 0 && !"1".equals(System.getenv(ENV_TRACKER_RUNNING))) {
             ownTracker = new Tracker(hp[0], port, worldSize(), timeoutSeconds);
             LOG.info("tracker for {} processes listening on {}", worldSize(), ownTracker.address());
-        }
-        if (worldSize() > 1 && System.getProperty(GemmChoice.PROPERTY) == null && System.getenv(GemmChoice.ENV) == null) {
-            // The automatic choice times each product shape in each process: two processes could choose different
-            // paths, whose sums round differently, and their parameters would drift apart.
-            GemmChoice.force("openblas");
-            LOG.info("data parallel: every matrix product on OpenBLAS in every process (set {} the same everywhere to choose)", GemmChoice.ENV);
         }
         LOG.info("rank {} of {}: joining through the tracker at {}", rank(), worldSize(), tracker());
         Collective c = XgbCollective.connect(hp[0], port, rank(), worldSize(), Duration.ofSeconds(timeoutSeconds));
