@@ -4,6 +4,7 @@ import org.mae4j.config.Normalization;
 import org.mae4j.data.Batch;
 import org.mae4j.engine.ParamStore;
 import org.mae4j.io.Checkpoint;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,14 +12,16 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * The one training loop of mae4j: pretraining, fine-tuning and the linear probe are {@link Trainable}s it
  * drives. It owns, once: gradient accumulation, the per-step warmup + cosine learning rate, the optimizer step,
- * the gradient-reduction hook of data-parallel training, gradient clipping, the divergence stop,
+ * data-parallel training over a {@link Collective}, gradient clipping, the divergence stop,
  * {@code --max-steps}, stop on a signal, evaluation at epoch ends, metrics, checkpoints (last and best) and
  * resume. Everything random is a pure function of the seed and the {@link TrainingState} counters, so a run
  * resumed from any checkpoint takes exactly the steps of the uninterrupted run.
@@ -113,7 +116,7 @@ public final class Trainer {
     private Map<String, String> recipe = Map.of();
     private Evaluator evaluator;
     private String bestMetric;
-    private GradientReducer reducer = GradientReducer.LOCAL;
+    private Collective collective = Collective.LOCAL;
     private int rank = 0, processes = 1;
     private StopSignal stop = StopSignal.NONE;
     private Listener listener = new Listener() {};
@@ -160,8 +163,14 @@ public final class Trainer {
     /** Evaluates at every epoch end; with bestMetric (higher is better) the best epoch's checkpoint is kept too. */
     public Trainer evaluate(Evaluator evaluator, String bestMetric) { this.evaluator = evaluator; this.bestMetric = bestMetric; return this; }
 
-    /** Data parallel: this process's rank among {@code processes}, and how gradients are summed between them. */
-    public Trainer distributed(int rank, int processes, GradientReducer reducer) {
+    /**
+     * Data parallel over the collective's processes: each trains on its share of every global batch, gradients
+     * are summed before the identical optimizer step, and only rank 0 writes (give the other ranks no
+     * {@link #run(RunFolder)}). At the start the runs are compared and rank 0's parameters and optimizer state
+     * are sent to all; every {@value DataParallel#CHECK_EVERY} steps the parameters are compared.
+     */
+    public Trainer distributed(Collective collective) {
+        int processes = collective.worldSize(), rank = collective.rank();
         if (processes < 1 || rank < 0 || rank >= processes) throw new IllegalArgumentException("rank " + rank + " of " + processes + " processes");
         if (options.batch() % processes != 0) {
             throw new IllegalArgumentException("batch " + options.batch() + " does not split into " + processes + " equal shares: choose a batch divisible by the number of processes");
@@ -169,7 +178,7 @@ public final class Trainer {
         this.rank = rank;
         this.processes = processes;
         checkMemory();
-        this.reducer = Objects.requireNonNull(reducer, "reducer");
+        this.collective = collective;
         return this;
     }
 
@@ -195,6 +204,7 @@ public final class Trainer {
         int share = options.batch() / processes;
         ParamStore store = model.params();
         INDArray grads = store.flatGrads();
+        DataParallel dp = processes > 1 ? startDataParallel(start) : null;
         TrainingState state = start;
         while (state.epoch() < options.epochs()) {
             int epoch = state.epoch();
@@ -218,14 +228,21 @@ public final class Trainer {
                                 state.microStep() + a, options.seed());
                         double loss = model.forwardBackward(mb);
                         b.release();
-                        if (!Double.isFinite(loss)) throw new TrainingDivergedException(epoch + 1, state.step(), lr, loss);
+                        // in data parallel a diverged share travels in the loss sum, so that every rank stops at once
+                        if (!Double.isFinite(loss) && dp == null) throw new TrainingDivergedException(epoch + 1, state.step(), lr, loss);
                         stepLoss += loss;
                     }
-                    int world = reducer.reduce(grads);
+                    boolean stopAll = false;
+                    if (dp != null) {
+                        DataParallel.Sums sums = dp.reduce(grads, stepLoss, stop.requested());
+                        stepLoss = sums.lossSum() / processes;   // the global batch's mean, as one process would log it (summed in float)
+                        stopAll = sums.stop();
+                        if (!Double.isFinite(stepLoss)) throw new TrainingDivergedException(epoch + 1, state.step(), lr, stepLoss);
+                    }
                     // The reference divides each micro-batch loss by accum_iter and DDP averages over processes: the
                     // same as averaging the gradient sums.
                     if (options.accum() > 1) grads.muli(1.0 / options.accum());
-                    if (world > 1) grads.muli(1.0 / world);
+                    if (processes > 1) grads.muli(1.0 / processes);
                     if (options.clipGrad() > 0) GradClip.clipGlobalNorm(store, model.kernels(), options.clipGrad());
                     optimizer.step(lr);
                     stepLoss /= options.accum();
@@ -236,8 +253,9 @@ public final class Trainer {
                             options.effectiveBatch() / ((System.nanoTime() - t0) / 1e9));
                     if (run != null) run.metrics().step(r);
                     listener.onStep(r);
+                    if (dp != null && state.step() % DataParallel.CHECK_EVERY == 0) checkSameParams(dp, state.step());
                     if (options.maxSteps() > 0 && state.step() >= options.maxSteps()) end = End.MAX_STEPS;
-                    else if (stop.requested()) end = End.STOPPED;
+                    else if (dp != null ? stopAll : stop.requested()) end = End.STOPPED;
                 }
             }
             if (end != null && state.step() - (long) epoch * stepsPerEpoch < stepsPerEpoch) {   // stopped mid-epoch
@@ -262,6 +280,42 @@ public final class Trainer {
             }
         }
         return new Result(state, End.COMPLETED);
+    }
+
+    /**
+     * Refuses ranks that were not started alike (their model, recipe, data, or start state differ: they would train
+     * different things), then gives every rank rank 0's parameters and optimizer state.
+     */
+    private DataParallel startDataParallel(TrainingState start) {
+        if (rank != 0 && run != null) {
+            throw new IllegalStateException("rank " + rank + " was given a run folder: only rank 0 writes checkpoints, metrics and pictures");
+        }
+        if (model.params().dataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("data-parallel training needs FLOAT parameters, got " + model.params().dataType());
+        }
+        DataParallel dp = new DataParallel(collective);
+        String identity = String.join("\n", model.kind(), String.valueOf(model.config()), new TreeMap<>(model.describe()).toString(),
+                options.asMap().toString(), "max_steps=" + options.maxSteps(), new TreeMap<>(recipe).toString(), String.valueOf(normalization),
+                "samples=" + data.size(), start.toString(), optimizer.name(), new TreeMap<>(optimizer.hyperParameters()).toString(),
+                "optimizer_steps=" + optimizer.stepCount(), "scalars=" + model.params().numScalars());
+        List<Integer> differ = dp.differFromRank0(DataParallel.fingerprint(identity));
+        if (!differ.isEmpty()) {
+            throw new IllegalArgumentException("rank(s) " + differ + " were started differently from rank 0 (model, options, data or resume point): "
+                    + "every process must be given the same command" + (differ.contains(rank) ? "; this rank's run: " + identity.replace('\n', ' ') : ""));
+        }
+        dp.broadcast(model.params().flatParams());
+        for (INDArray s : new TreeMap<>(optimizer.state()).values()) dp.broadcast(s);
+        LOG.info("rank {} of {}: runs agree; parameters and optimizer state taken from rank 0", rank, processes);
+        return dp;
+    }
+
+    /** Silent divergence (a rank's kernels not deterministic, a corrupt reduction) shows as parameters that differ. */
+    private void checkSameParams(DataParallel dp, long step) {
+        List<Integer> differ = dp.differFromRank0(dp.fingerprint(model.params().flatParams()));
+        if (!differ.isEmpty()) {
+            throw new IllegalStateException("after step " + step + " the parameters of rank(s) " + differ + " differ from rank 0's: "
+                    + "the processes have diverged (different kernels or hardware, or a corrupt reduction)");
+        }
     }
 
     /**

@@ -15,6 +15,7 @@ import org.mae4j.io.Checkpoint;
 import org.mae4j.mae.MaskedAutoencoder;
 import org.mae4j.mae.Pretraining;
 import org.mae4j.train.AdamW;
+import org.mae4j.train.Collective;
 import org.mae4j.train.RunFolder;
 import org.mae4j.train.TrainData;
 import org.mae4j.train.Trainer;
@@ -85,6 +86,8 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
     RunOptions run = new RunOptions();
     @Mixin
     NormalizationOptions normalization = new NormalizationOptions();
+    @Mixin
+    DistributedOptions dist = new DistributedOptions();
     @Option(names = "--viz-images", defaultValue = "8", description = "Images in each epoch's reconstruction picture (0 = none).")
     int vizImages;
     @Option(names = "--knn-every", defaultValue = "0", description = "Every N epochs and at the end, score a weighted k-NN (k 20, T 0.07, cls features) "
@@ -104,6 +107,28 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
         if (knnEvery < 0) throw new IllegalArgumentException("--knn-every must be >= 0, got " + knnEvery);
         if (knnTrain < 0) throw new IllegalArgumentException("--knn-train must be >= 0, got " + knnTrain);
         if (knnEvery == 0 && (knnTrain != 0 || testData != null)) throw new IllegalArgumentException("--knn-train and --test-data need --knn-every");
+        dist.validate();
+        if ((dist.workers > 0 || dist.isRank()) && knnEvery > 0) {
+            throw new IllegalArgumentException("--knn-every is not available in data-parallel training yet: score the checkpoint with ./mae knn");
+        }
+        if (dist.workers > 0) {
+            try {
+                return Workers.launch(dist.workers, spec.root().commandLine().getParseResult().originalArgs(), dist.timeoutSeconds, System.out);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 130;
+            }
+        }
+        Collective collective = dist.connect();
+        try {
+            return train(collective);
+        } finally {
+            collective.close();
+            dist.closeTracker();
+        }
+    }
+
+    private int train(Collective collective) throws IOException {
         Kernels kernels = MaskedAutoencoder.defaultKernels(DataType.FLOAT);
         MaskedAutoencoder model;
         Resumed resumed = null;
@@ -151,8 +176,11 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
         LOG.info("model {}: {} parameters; data {}; output {}", cfg, model.params().numTrainable(), dataset, out.toAbsolutePath());
 
         // built before the folder is touched: a batch that cannot fit is refused with nothing written
-        Trainer trainer = new Trainer(new Pretraining(model), optimizer, TrainData.images(dataset, augment), options).describe(norm, provenance, recipe);
+        Trainer trainer = new Trainer(new Pretraining(model), optimizer, TrainData.images(dataset, augment), options).describe(norm, provenance, recipe)
+                .distributed(collective);
         if (knnEvery > 0) trainer.evaluate(knnMonitor(model, dataset, augment)::at, null);
+        // only rank 0 writes (checkpoints, metrics, pictures) and shows progress
+        if (collective.rank() != 0) return TrainingCommand.train(trainer, start, this, "pretrain");
         try (RunFolder folder = RunFolder.open(out, resumed == null ? null : start, Provenance.startRow(provenance))) {
             Visualizer viz = vizImages == 0 ? null
                     : Visualizer.ofDataset(cfg, model.params(), kernels, dataset, Visualizer.firstIndices(dataset, vizImages), augment);

@@ -1,0 +1,110 @@
+package org.mae4j.examples;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.mae4j.io.Checkpoint;
+import org.mae4j.train.RunFolder;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * ./mae pretrain --workers 2 as a user runs it (a launcher JVM and two worker JVMs over the XGBoost collective),
+ * a worker killed mid-run, and the distributed options' errors.
+ */
+class WorkersTest {
+
+    private static Process launcher(Path log, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "-Xmx1g", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                "org.mae4j.examples.Mae"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("OMP_WAIT_POLICY", "passive");
+        pb.environment().put("OPENBLAS_THREAD_TIMEOUT", "4");
+        return pb.start();
+    }
+
+    private static long steps(Path out) throws Exception {
+        if (!Files.exists(out.resolve(RunFolder.METRICS))) return 0;
+        return Files.readAllLines(out.resolve(RunFolder.METRICS), StandardCharsets.UTF_8).stream().filter(l -> l.contains("\"type\":\"step\"")).count();
+    }
+
+    @Test
+    void twoWorkersTrainAndOnlyRankZeroWrites(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run"), log = tmp.resolve("launcher.log");
+        Process p = launcher(log, "pretrain", "--workers", "2", "--limit", "64", "--batch", "8", "--epochs", "1", "--max-steps", "2",
+                "--viz-images", "0", "--out", out.toString());
+        assertTrue(p.waitFor(3, TimeUnit.MINUTES), "the run did not finish");
+        String text = Files.readString(log);
+        assertEquals(0, p.exitValue(), text);
+        assertTrue(text.contains("mae: 2 workers"), text);
+        for (int r = 0; r < 2; r++) assertTrue(text.contains("[rank " + r + "] ") && text.contains("rank " + r + " of 2: runs agree"), text);
+        assertEquals(2, Checkpoint.load(out.resolve(RunFolder.CHECKPOINT)).state().step());
+        assertEquals(2, steps(out), "rank 0 alone logs each step");
+    }
+
+    @Test
+    void aKilledWorkerStopsTheRunWithItsExitCode(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run"), log = tmp.resolve("launcher.log");
+        Process p = launcher(log, "pretrain", "--workers", "2", "--limit", "2000", "--batch", "8", "--epochs", "1",
+                "--viz-images", "0", "--out", out.toString());
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (steps(out) < 1 && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(100);
+        assertTrue(p.isAlive() && steps(out) >= 1, "the run did not get going:\n" + Files.readString(log));
+        List<ProcessHandle> workers = p.toHandle().children().toList();
+        assertEquals(2, workers.size(), "two worker JVMs");
+        long t0 = System.nanoTime();
+        workers.get(1).destroyForcibly();   // SIGKILL: no goodbye
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the launcher was still running 60 s after a worker was killed");
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        String text = Files.readString(log);
+        assertEquals(137, p.exitValue(), text);
+        assertTrue(text.matches("(?s).*worker rank [01] exited with code 137; stopping the others.*"), text);
+        assertTrue(workers.stream().noneMatch(ProcessHandle::isAlive), "every worker is gone");
+        System.out.printf("launcher exited %.1f s after the kill%n", seconds);
+    }
+
+    private record Run(int exit, String err) {}
+
+    private static Run mae(String... args) {
+        CommandLine cl = Mae.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        return new Run(cl.execute(args), err.toString());
+    }
+
+    @Test
+    void inconsistentDistributedOptionsAreRefused() {
+        Run r = mae("pretrain", "--workers", "2", "--rank", "0");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--workers launches its own processes: it cannot be combined with --tracker, --rank or --world-size"), r.err());
+        r = mae("pretrain", "--rank", "1");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("a multi-machine run needs all of --tracker, --rank and --world-size"), r.err());
+        r = mae("pretrain", "--tracker", "node1", "--rank", "0", "--world-size", "2");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("tracker address must be host:port, got 'node1'"), r.err());
+        r = mae("pretrain", "--tracker", "node1:29500", "--rank", "2", "--world-size", "2");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--rank must be in 0..1, got 2"), r.err());
+        r = mae("pretrain", "--workers", "2", "--knn-every", "1");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--knn-every is not available in data-parallel training"), r.err());
+    }
+
+    @Test
+    void workersAreGivenTheCommandWithoutWorkers() {
+        assertEquals(List.of("pretrain", "--batch", "8", "--out", "x"), Workers.withoutWorkers(List.of("pretrain", "--workers", "2", "--batch", "8", "--out", "x")));
+        assertEquals(List.of("pretrain", "--out", "x"), Workers.withoutWorkers(List.of("pretrain", "--workers=4", "--out", "x")));
+    }
+}
