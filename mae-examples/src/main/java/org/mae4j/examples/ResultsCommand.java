@@ -63,16 +63,16 @@ public final class ResultsCommand implements Callable<Integer> {
         double bestTop1 = -1;
         for (Step s : steps) {
             copyEpochRows(s);
-            if (!s.done()) {
-                table.append(String.format(Locale.ROOT, "| %s | %s | %s | (running) | | %.2f so far | `%s` |%n", s.name(), s.protocol(), s.encoder(), s.hours(), s.command()));
-                continue;
-            }
             if (s.protocol().equals("pretrain")) {
+                // reported while it runs too: a segment's commit shows how far it got
+                List<Map<String, Double>> epochs = epochRows(runs.resolve(s.name()).resolve(RunFolder.METRICS));
                 ObjectNode p = root.putObject("pretraining");
+                p.put("done", s.done());
+                p.put("epochs_done", epochs.isEmpty() ? 0 : epochs.get(epochs.size() - 1).get("epoch").intValue());
                 p.put("hours", round(s.hours(), 3));
                 p.put("command", s.command());
                 ArrayNode curve = p.putArray("knn_curve");
-                for (Map<String, Double> m : epochRows(runs.resolve(s.name()).resolve(RunFolder.METRICS))) {
+                for (Map<String, Double> m : epochs) {
                     if (m.containsKey("knn_val_top1")) {
                         ObjectNode pt = curve.addObject();
                         pt.put("epoch", m.get("epoch").intValue());
@@ -80,7 +80,12 @@ public final class ResultsCommand implements Callable<Integer> {
                         if (m.containsKey("knn_test_top1")) pt.put("test_top1", m.get("knn_test_top1"));
                     }
                 }
-                table.append(String.format(Locale.ROOT, "| %s | %s | %s | | | %.2f | `%s` |%n", s.name(), s.protocol(), s.encoder(), s.hours(), s.command()));
+                table.append(String.format(Locale.ROOT, "| %s | %s | %s | | | %.2f%s | `%s` |%n", s.name(), s.protocol(), s.encoder(), s.hours(),
+                        s.done() ? "" : " so far (" + p.get("epochs_done").asInt() + " epochs)", s.command()));
+                continue;
+            }
+            if (!s.done()) {
+                table.append(String.format(Locale.ROOT, "| %s | %s | %s | (running) | | %.2f so far | `%s` |%n", s.name(), s.protocol(), s.encoder(), s.hours(), s.command()));
                 continue;
             }
             JsonNode r = JSON.readTree(s.result().toFile());

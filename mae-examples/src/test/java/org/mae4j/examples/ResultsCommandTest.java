@@ -56,6 +56,8 @@ class ResultsCommandTest {
         assertEquals("./mae knn --weights RUNS/pretrain/checkpoint.zip", rows.get(1).get("command").asText());
         JsonNode pre = r.get("pretraining");
         assertEquals(1.5, pre.get("hours").asDouble(), 1e-9, "two invocations, 3600 + 1800 s");
+        assertTrue(pre.get("done").asBoolean());
+        assertEquals(3, pre.get("epochs_done").asInt());
         assertEquals(2, pre.get("knn_curve").size(), "epochs 2 and 3 carry a k-NN score");
         assertEquals(0.6, pre.get("knn_curve").get(1).get("test_top1").asDouble(), 0);
         String table = Files.readString(out.resolve("table.md"));
