@@ -60,7 +60,8 @@ public final class FineTuning implements Trainable {
         }
         Random rng = b.random();
         double loss;
-        DropPath.MaskSource masks = model.spec().dropPath() > 0 ? DropPath.MaskSource.random(rng) : null;
+        // drawn for the whole global batch, this share's kept: data-parallel processes drop what one process drops
+        DropPath.MaskSource masks = model.spec().dropPath() > 0 ? DropPath.MaskSource.share(rng, b.offset(), b.global()) : null;
         if (mixup.enabled()) {
             mixup.apply(b.inputs(), n, c.channels(), c.imageSize(), b.labels(), classes, targets, rng);   // mixes the batch in place
             images.data().setData(b.inputs());

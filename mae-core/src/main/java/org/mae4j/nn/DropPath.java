@@ -28,6 +28,23 @@ public final class DropPath {
         }
 
         /**
+         * The draws of a share [offset, offset + n) of a global batch of {@code global} samples: every call draws
+         * for the whole global batch and keeps its share's, so that data-parallel processes together draw what one
+         * process draws (the same as {@link #random(Random)} when offset is 0 and global is n).
+         */
+        static MaskSource share(Random rng, int offset, int global) {
+            Objects.requireNonNull(rng, "rng");
+            if (offset < 0 || global < 1 || offset >= global) throw new IllegalArgumentException("share at " + offset + " of a global batch of " + global);
+            return (p, keep) -> {
+                if (offset + keep.length > global) throw new IllegalArgumentException(keep.length + " samples at " + offset + " exceed the global batch of " + global);
+                for (int j = 0; j < global; j++) {
+                    boolean k = rng.nextDouble() >= p;
+                    if (j >= offset && j < offset + keep.length) keep[j - offset] = k;
+                }
+            };
+        }
+
+        /**
          * Replays recorded masks (the reference's {@code droppath_masks}): row k, values 0 (dropped) or 1 (kept),
          * answers call k. Fails when more calls come than rows, or a row's length is not the batch's.
          */

@@ -19,6 +19,7 @@ import org.mae4j.io.Checkpoint;
 import org.mae4j.mae.MaskedAutoencoder;
 import org.mae4j.mae.PretrainedWeights;
 import org.mae4j.train.AdamW;
+import org.mae4j.train.Collective;
 import org.mae4j.train.RunFolder;
 import org.mae4j.train.TrainData;
 import org.mae4j.train.Trainer;
@@ -102,6 +103,8 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
     RunOptions run = new RunOptions();
     @Mixin
     NormalizationOptions normalization = new NormalizationOptions();
+    @Mixin
+    DistributedOptions dist = new DistributedOptions();
     @Option(names = "--out", defaultValue = "runs/finetune", description = "Output folder.")
     Path out;
 
@@ -110,6 +113,25 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
     @Override
     public Integer call() throws IOException {
         if (eval != null) return evaluate(eval);
+        dist.validate();
+        if (dist.workers > 0) {
+            try {
+                return Workers.launch(dist.workers, spec.root().commandLine().getParseResult().originalArgs(), dist.timeoutSeconds, System.out);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 130;
+            }
+        }
+        Collective collective = dist.connect();
+        try {
+            return train(collective);
+        } finally {
+            collective.close();
+            dist.closeTracker();
+        }
+    }
+
+    private int train(Collective collective) throws IOException {
         Kernels kernels = MaskedAutoencoder.defaultKernels(DataType.FLOAT);
         VitClassifier model;
         Resumed resumed = null;
@@ -195,7 +217,9 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
         int code;
         // built before the folder is touched: a batch that cannot fit is refused with nothing written
         Trainer trainer = new Trainer(new FineTuning(model, mixup, smoothing, all.classNames()), optimizer, TrainData.images(train, augment), options)
-                .describe(norm, provenance, recipe);
+                .describe(norm, provenance, recipe).distributed(collective);
+        // data parallel: only rank 0 writes, scores the held-out part and keeps the best epoch; the others train
+        if (collective.rank() != 0) return TrainingCommand.train(trainer, start, this, "finetune");
         try (RunFolder folder = RunFolder.open(out, resumed == null ? null : start, Provenance.startRow(provenance))) {
             if (resumed != null) folder.restoreBest(resumed.checkpoint().provenance());
             trainer.run(folder)

@@ -54,6 +54,22 @@ class WorkersTest {
     }
 
     @Test
+    void fineTuningRunsOnTwoWorkersToTheTestScore(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("ft"), log = tmp.resolve("launcher.log");
+        // 2 epochs of 3 steps (54 training images of 60, batch 16): the best-epoch selection and the test score run on rank 0
+        Process p = launcher(log, "finetune", "--workers", "2", "--random-init", "--preset", "tinyFmnist6", "--limit", "60", "--batch", "16",
+                "--epochs", "2", "--warmup-epochs", "0.5", "--out", out.toString());
+        assertTrue(p.waitFor(3, TimeUnit.MINUTES), "the run did not finish");
+        String text = Files.readString(log);
+        assertEquals(0, p.exitValue(), text);
+        for (int r = 0; r < 2; r++) assertTrue(text.contains("rank " + r + " of 2: runs agree"), text);
+        assertEquals(2, Checkpoint.load(out.resolve(RunFolder.CHECKPOINT)).state().epoch());
+        assertEquals(6, steps(out), "rank 0 alone logs each step");
+        assertTrue(Files.exists(out.resolve("finetune.json")) && Files.readString(out.resolve("finetune.json")).contains("test_top1"), text);
+        assertEquals(1, text.split("test set \\(60 images\\)", -1).length - 1, "only rank 0 scores the test set:\n" + text);
+    }
+
+    @Test
     void aKilledWorkerStopsTheRunWithItsExitCode(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("run"), log = tmp.resolve("launcher.log");
         Process p = launcher(log, "pretrain", "--workers", "2", "--limit", "2000", "--batch", "8", "--epochs", "1",
