@@ -29,6 +29,7 @@ final class VectorGemm {
     static final class Packs {
         final float[] a = new float[MR * KC * 64], b = new float[KC * NC];
         final float[] tile = new float[MR * NR];
+        final float[] row = new float[Math.max(KC, MR * 64)];   // one source row, read in bulk before it is interleaved into a panel
     }
 
     /**
@@ -42,10 +43,10 @@ final class VectorGemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 float bt = pc == 0 ? beta : 1f;
-                packB(b, ldb, tb, pc, kc, jc, nc, p.b);
+                packB(b, ldb, tb, pc, kc, jc, nc, p.b, p.row);
                 for (int ic = i0; ic < i1; ic += MR * 64) {
                     int mc = Math.min(MR * 64, i1 - ic);
-                    packA(a, lda, ta, ic, mc, pc, kc, p.a);
+                    packA(a, lda, ta, ic, mc, pc, kc, p.a, p.row);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
@@ -59,9 +60,18 @@ final class VectorGemm {
     }
 
     /** Packs op(b)[pc..pc+kc, jc..jc+nc) into panels of NR columns: panel q, step kk at (q*kc + kk)*NR; zero padded. */
-    private static void packB(FloatBuffer b, int ldb, boolean tb, int pc, int kc, int jc, int nc, float[] dst) {
+    private static void packB(FloatBuffer b, int ldb, boolean tb, int pc, int kc, int jc, int nc, float[] dst, float[] row) {
         for (int q = 0; q * NR < nc; q++) {
             int j0 = jc + q * NR, w = Math.min(NR, nc - q * NR), base = q * kc * NR;
+            if (tb) {
+                // op(b) column j is stored row j0+j: one bulk read per row instead of a bounds-checked read per element
+                for (int j = 0; j < w; j++) {
+                    b.get((j0 + j) * ldb + pc, row, 0, kc);
+                    for (int kk = 0; kk < kc; kk++) dst[base + kk * NR + j] = row[kk];
+                }
+                for (int j = w; j < NR; j++) for (int kk = 0; kk < kc; kk++) dst[base + kk * NR + j] = 0f;
+                continue;
+            }
             for (int kk = 0; kk < kc; kk++) {
                 int o = base + kk * NR;
                 if (!tb) {
@@ -75,23 +85,29 @@ final class VectorGemm {
     }
 
     /** Packs op(a)[ic..ic+mc, pc..pc+kc) into panels of MR rows: panel q, step kk at (q*kc + kk)*MR; zero padded. */
-    private static void packA(FloatBuffer a, int lda, boolean ta, int ic, int mc, int pc, int kc, float[] dst) {
+    private static void packA(FloatBuffer a, int lda, boolean ta, int ic, int mc, int pc, int kc, float[] dst, float[] row) {
+        if (ta) {
+            // op(a) row i is stored column i: step kk of all mc rows is one contiguous run, read in bulk
+            int panels = (mc + MR - 1) / MR;
+            for (int kk = 0; kk < kc; kk++) {
+                a.get((pc + kk) * lda + ic, row, 0, mc);
+                for (int q = 0; q < panels; q++) {
+                    int o = q * kc * MR + kk * MR, h = Math.min(MR, mc - q * MR);
+                    for (int r = 0; r < h; r++) dst[o + r] = row[q * MR + r];
+                    for (int r = h; r < MR; r++) dst[o + r] = 0f;
+                }
+            }
+            return;
+        }
         for (int q = 0; q * MR < mc; q++) {
             int r0 = ic + q * MR, h = Math.min(MR, mc - q * MR), base = q * kc * MR;
-            if (!ta) {
-                for (int r = 0; r < MR; r++) {
-                    if (r < h) {
-                        int src = (r0 + r) * lda + pc;
-                        for (int kk = 0; kk < kc; kk++) dst[base + kk * MR + r] = a.get(src + kk);
-                    } else {
-                        for (int kk = 0; kk < kc; kk++) dst[base + kk * MR + r] = 0f;
-                    }
-                }
-            } else {
-                for (int kk = 0; kk < kc; kk++) {
-                    int src = (pc + kk) * lda + r0, o = base + kk * MR;
-                    for (int r = 0; r < h; r++) dst[o + r] = a.get(src + r);
-                    for (int r = h; r < MR; r++) dst[o + r] = 0f;
+            for (int r = 0; r < MR; r++) {
+                if (r < h) {
+                    // one bulk read of the row (a memory copy), then the interleave on the heap
+                    a.get((r0 + r) * lda + pc, row, 0, kc);
+                    for (int kk = 0; kk < kc; kk++) dst[base + kk * MR + r] = row[kk];
+                } else {
+                    for (int kk = 0; kk < kc; kk++) dst[base + kk * MR + r] = 0f;
                 }
             }
         }
