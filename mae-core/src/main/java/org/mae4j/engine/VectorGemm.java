@@ -38,11 +38,23 @@ final class VectorGemm {
      */
     static void gemmRows(FloatBuffer a, int lda, boolean ta, FloatBuffer b, int ldb, boolean tb, ByteBuffer c, int ldc,
                          int i0, int i1, int n, int k, float alpha, float beta, Packs p) {
+        gemmRows(a, lda, ta, b, ldb, tb, c, ldc, i0, i1, n, k, alpha, beta, null, null, p);
+    }
+
+    /**
+     * As above, then {@code c[i, :] += bias} (bias [n], or null for none) and then {@code c *= mul} element-wise
+     * (mul laid out as c, or null), both in the product's last store of each tile, with the roundings of separate passes.
+     */
+    static void gemmRows(FloatBuffer a, int lda, boolean ta, FloatBuffer b, int ldb, boolean tb, ByteBuffer c, int ldc,
+                         int i0, int i1, int n, int k, float alpha, float beta, float[] bias, ByteBuffer mul, Packs p) {
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 float bt = pc == 0 ? beta : 1f;
+                boolean last = pc + kc == k;   // bias and multiplier after the last block of K, as passes after the product would
+                float[] bs = last ? bias : null;
+                ByteBuffer ms = last ? mul : null;
                 packB(b, ldb, tb, pc, kc, jc, nc, p.b, p.row);
                 for (int ic = i0; ic < i1; ic += MR * 64) {
                     int mc = Math.min(MR * 64, i1 - ic);
@@ -51,7 +63,7 @@ final class VectorGemm {
                         int nr = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
-                            kernel(p.a, (ir / MR) * MR * kc, p.b, (jr / NR) * NR * kc, kc, c, ldc, ic + ir, jc + jr, mr, nr, alpha, bt, p.tile);
+                            kernel(p.a, (ir / MR) * MR * kc, p.b, (jr / NR) * NR * kc, kc, c, ldc, ic + ir, jc + jr, mr, nr, alpha, bt, bs, ms, p.tile);
                         }
                     }
                 }
@@ -115,7 +127,7 @@ final class VectorGemm {
 
     /** The 6 x 32 register tile over kc steps, then C = alpha * tile + beta * C on the valid mr x nr part. */
     private static void kernel(float[] ap, int ao, float[] bp, int bo, int kc, ByteBuffer c, int ldc, int row, int col,
-                               int mr, int nr, float alpha, float beta, float[] tile) {
+                               int mr, int nr, float alpha, float beta, float[] bias, ByteBuffer mul, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         for (int kk = 0; kk < kc; kk++) {
@@ -149,6 +161,8 @@ final class VectorGemm {
                     v0 = v0.add(o0);
                     v1 = v1.add(o1);
                 }
+                if (bias != null) { v0 = v0.add(FloatVector.fromArray(S, bias, col)); v1 = v1.add(FloatVector.fromArray(S, bias, col + 16)); }
+                if (mul != null) { v0 = v0.mul(FloatVector.fromByteBuffer(S, mul, at, NO)); v1 = v1.mul(FloatVector.fromByteBuffer(S, mul, at + 64, NO)); }
                 v0.intoByteBuffer(c, at, NO);
                 v1.intoByteBuffer(c, at + 64, NO);
             }
@@ -158,7 +172,9 @@ final class VectorGemm {
             for (int j = 0; j < nr; j++) {
                 int at = 4 * ((row + r) * ldc + col + j);
                 float v = alpha * tile[r * NR + j];
-                c.putFloat(at, beta == 0f ? v : v + beta * c.getFloat(at));
+                v = beta == 0f ? v : v + beta * c.getFloat(at);
+                if (bias != null) v += bias[col + j];
+                c.putFloat(at, mul == null ? v : v * mul.getFloat(at));
             }
         }
     }
