@@ -193,11 +193,69 @@ public final class CpuKernels implements Kernels {
         gemmOn(java, a, transA, b, transB, c, 1, 0);
     }
 
+    @Override
+    public void linear(INDArray x, INDArray w, INDArray y, double beta, INDArray bias) {
+        int m = rows(y), n = cols(y), k = cols(x);
+        if (rows(x) != m || cols(w) != k || rows(w) != n) {
+            throw new IllegalArgumentException("linear shapes: x [" + rows(x) + "," + k + "] w [" + rows(w) + "," + cols(w) + "] -> y [" + m + "," + n + "]");
+        }
+        GemmChoice.Shape shape = new GemmChoice.Shape(m, n, k, false, true);
+        GemmChoice.Decision d = issued.get(shape);
+        if (d == null) {
+            d = gemmChoice.decide(shape, this::gemmOn);
+            issued.putIfAbsent(shape, d);
+        }
+        if (d.path() != GemmChoice.GemmPathName.JAVA) {
+            gemmOn(false, x, false, w, true, y, 1, beta);
+            addRowVector(y, bias);
+            return;
+        }
+        // the bias goes in with the product's last store of each tile: one pass over y fewer
+        javaGemm(x, false, w, true, y, 1, beta, floats(bias, n), null);
+    }
+
     /** The product on one path; shapes already checked. */
     private void gemmOn(boolean java, INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, double alpha, double beta) {
         int m = rows(c), n = cols(c);
         int k = transA ? rows(a) : cols(a);
         if (java) {
+            javaGemm(a, transA, b, transB, c, alpha, beta, null, null);
+            return;
+        }
+        openblas.cblas_sgemm(openblas.CblasRowMajor, transA ? openblas.CblasTrans : openblas.CblasNoTrans,
+                transB ? openblas.CblasTrans : openblas.CblasNoTrans, m, n, k, (float) alpha,
+                ptr(a), cols(a), ptr(b), cols(b), (float) beta, ptr(c), n);
+    }
+
+    @Override
+    public void gemmTimes(INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, INDArray mul) {
+        int m = rows(c), n = cols(c);
+        int k = transA ? rows(a) : cols(a);
+        int am = transA ? cols(a) : rows(a), bk = transB ? cols(b) : rows(b), bn = transB ? rows(b) : cols(b);
+        if (am != m || bk != k || bn != n || mul.length() != c.length()) {
+            throw new IllegalArgumentException("gemmTimes shapes: op(a) [" + am + "," + k + "] x op(b) [" + bk + "," + bn
+                    + "] -> c [" + m + "," + n + "], multiplier of " + mul.length() + " values");
+        }
+        GemmChoice.Shape shape = new GemmChoice.Shape(m, n, k, transA, transB);
+        GemmChoice.Decision d = issued.get(shape);
+        if (d == null) {
+            d = gemmChoice.decide(shape, this::gemmOn);
+            issued.putIfAbsent(shape, d);
+        }
+        if (d.path() != GemmChoice.GemmPathName.JAVA) {
+            gemmOn(false, a, transA, b, transB, c, 1, 0);
+            multiply(c, mul, c);
+            return;
+        }
+        // the multiplier is applied in the product's last store of each tile: one pass over c fewer
+        javaGemm(a, transA, b, transB, c, 1, 0, null, bytes(mul));
+    }
+
+    /** The product on the Java kernel, plus bias [n] on every row of c when bias is not null, then times mul when not null. */
+    private void javaGemm(INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, double alpha, double beta, float[] bias, ByteBuffer mul) {
+        int m = rows(c), n = cols(c);
+        int k = transA ? rows(a) : cols(a);
+        {
             FloatBuffer ab = buf(a), bb = buf(b);
             ByteBuffer cb = bytes(c);
             int panels = (m + VectorGemm.MR - 1) / VectorGemm.MR;
@@ -208,13 +266,9 @@ public final class CpuKernels implements Kernels {
                 VectorGemm.Packs packs = (VectorGemm.Packs) gemmPacks.get();
                 if (packs == null) { packs = new VectorGemm.Packs(); gemmPacks.set(packs); }
                 VectorGemm.gemmRows(ab, cols(a), transA, bb, cols(b), transB, cb, n, p0 * VectorGemm.MR,
-                        Math.min(m, p1 * VectorGemm.MR), n, k, (float) alpha, (float) beta, packs);
+                        Math.min(m, p1 * VectorGemm.MR), n, k, (float) alpha, (float) beta, bias, mul, packs);
             });
-            return;
         }
-        openblas.cblas_sgemm(openblas.CblasRowMajor, transA ? openblas.CblasTrans : openblas.CblasNoTrans,
-                transB ? openblas.CblasTrans : openblas.CblasNoTrans, m, n, k, (float) alpha,
-                ptr(a), cols(a), ptr(b), cols(b), (float) beta, ptr(c), n);
     }
 
     @Override

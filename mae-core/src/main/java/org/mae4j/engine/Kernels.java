@@ -17,6 +17,26 @@ public interface Kernels {
     /** {@code c = alpha * op(a) * op(b) + beta * c}, op = transpose when the flag is set. */
     void gemm(INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, double alpha, double beta);
 
+    /**
+     * A linear layer's forward: {@code y = x w^T + beta * y + bias} (beta 0 or 1); x [R, in], w [out, in], y [R, out],
+     * bias [out]. Equal bit for bit to {@link #gemm} followed by {@link #addRowVector}; a kernel may add the bias
+     * while the product's tile is still in registers instead of in a second pass over y.
+     */
+    default void linear(INDArray x, INDArray w, INDArray y, double beta, INDArray bias) {
+        gemm(x, false, w, true, y, 1, beta);
+        addRowVector(y, bias);
+    }
+
+    /**
+     * {@code c = (op(a) op(b)) * mul} element-wise, mul [M, N] laid out as c (a gradient times a saved derivative).
+     * Equal bit for bit to {@link #gemm} (alpha 1, beta 0) followed by {@link #multiply}; a kernel may multiply
+     * while the product's tile is still in registers.
+     */
+    default void gemmTimes(INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, INDArray mul) {
+        gemm(a, transA, b, transB, c, 1, 0);
+        multiply(c, mul, c);
+    }
+
     /** {@code y[r, :] += bias} for every row r; y [R, F], bias [F]. */
     void addRowVector(INDArray y, INDArray bias);
 

@@ -39,6 +39,12 @@ public final class ProfilingKernels implements Kernels {
     @Override public void gemm(INDArray a, boolean ta, INDArray b, boolean tb, INDArray c, double alpha, double beta) {
         long t = System.nanoTime(); inner.gemm(a, ta, b, tb, c, alpha, beta); add(Op.GEMM, t);
     }
+    @Override public void linear(INDArray x, INDArray w, INDArray y, double beta, INDArray bias) {
+        long t = System.nanoTime(); inner.linear(x, w, y, beta, bias); add(Op.GEMM, t);
+    }
+    @Override public void gemmTimes(INDArray a, boolean ta, INDArray b, boolean tb, INDArray c, INDArray mul) {
+        long t = System.nanoTime(); inner.gemmTimes(a, ta, b, tb, c, mul); add(Op.GEMM, t);
+    }
     @Override public void addRowVector(INDArray y, INDArray bias) { long t = System.nanoTime(); inner.addRowVector(y, bias); add(Op.BIAS, t); }
     @Override public void sumRowsInto(INDArray x, INDArray acc) { long t = System.nanoTime(); inner.sumRowsInto(x, acc); add(Op.COLSUM, t); }
     @Override public void copy(INDArray src, INDArray dst) { long t = System.nanoTime(); inner.copy(src, dst); add(Op.COPY, t); }

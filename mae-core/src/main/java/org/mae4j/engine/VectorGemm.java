@@ -29,6 +29,7 @@ final class VectorGemm {
     static final class Packs {
         final float[] a = new float[MR * KC * 64], b = new float[KC * NC];
         final float[] tile = new float[MR * NR];
+        final float[] row = new float[Math.max(KC, MR * 64)];   // one source row, read in bulk before it is interleaved into a panel
     }
 
     /**
@@ -37,20 +38,32 @@ final class VectorGemm {
      */
     static void gemmRows(FloatBuffer a, int lda, boolean ta, FloatBuffer b, int ldb, boolean tb, ByteBuffer c, int ldc,
                          int i0, int i1, int n, int k, float alpha, float beta, Packs p) {
+        gemmRows(a, lda, ta, b, ldb, tb, c, ldc, i0, i1, n, k, alpha, beta, null, null, p);
+    }
+
+    /**
+     * As above, then {@code c[i, :] += bias} (bias [n], or null for none) and then {@code c *= mul} element-wise
+     * (mul laid out as c, or null), both in the product's last store of each tile, with the roundings of separate passes.
+     */
+    static void gemmRows(FloatBuffer a, int lda, boolean ta, FloatBuffer b, int ldb, boolean tb, ByteBuffer c, int ldc,
+                         int i0, int i1, int n, int k, float alpha, float beta, float[] bias, ByteBuffer mul, Packs p) {
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 float bt = pc == 0 ? beta : 1f;
-                packB(b, ldb, tb, pc, kc, jc, nc, p.b);
+                boolean last = pc + kc == k;   // bias and multiplier after the last block of K, as passes after the product would
+                float[] bs = last ? bias : null;
+                ByteBuffer ms = last ? mul : null;
+                packB(b, ldb, tb, pc, kc, jc, nc, p.b, p.row);
                 for (int ic = i0; ic < i1; ic += MR * 64) {
                     int mc = Math.min(MR * 64, i1 - ic);
-                    packA(a, lda, ta, ic, mc, pc, kc, p.a);
+                    packA(a, lda, ta, ic, mc, pc, kc, p.a, p.row);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
-                            kernel(p.a, (ir / MR) * MR * kc, p.b, (jr / NR) * NR * kc, kc, c, ldc, ic + ir, jc + jr, mr, nr, alpha, bt, p.tile);
+                            kernel(p.a, (ir / MR) * MR * kc, p.b, (jr / NR) * NR * kc, kc, c, ldc, ic + ir, jc + jr, mr, nr, alpha, bt, bs, ms, p.tile);
                         }
                     }
                 }
@@ -59,9 +72,18 @@ final class VectorGemm {
     }
 
     /** Packs op(b)[pc..pc+kc, jc..jc+nc) into panels of NR columns: panel q, step kk at (q*kc + kk)*NR; zero padded. */
-    private static void packB(FloatBuffer b, int ldb, boolean tb, int pc, int kc, int jc, int nc, float[] dst) {
+    private static void packB(FloatBuffer b, int ldb, boolean tb, int pc, int kc, int jc, int nc, float[] dst, float[] row) {
         for (int q = 0; q * NR < nc; q++) {
             int j0 = jc + q * NR, w = Math.min(NR, nc - q * NR), base = q * kc * NR;
+            if (tb) {
+                // op(b) column j is stored row j0+j: one bulk read per row instead of a bounds-checked read per element
+                for (int j = 0; j < w; j++) {
+                    b.get((j0 + j) * ldb + pc, row, 0, kc);
+                    for (int kk = 0; kk < kc; kk++) dst[base + kk * NR + j] = row[kk];
+                }
+                for (int j = w; j < NR; j++) for (int kk = 0; kk < kc; kk++) dst[base + kk * NR + j] = 0f;
+                continue;
+            }
             for (int kk = 0; kk < kc; kk++) {
                 int o = base + kk * NR;
                 if (!tb) {
@@ -75,23 +97,29 @@ final class VectorGemm {
     }
 
     /** Packs op(a)[ic..ic+mc, pc..pc+kc) into panels of MR rows: panel q, step kk at (q*kc + kk)*MR; zero padded. */
-    private static void packA(FloatBuffer a, int lda, boolean ta, int ic, int mc, int pc, int kc, float[] dst) {
+    private static void packA(FloatBuffer a, int lda, boolean ta, int ic, int mc, int pc, int kc, float[] dst, float[] row) {
+        if (ta) {
+            // op(a) row i is stored column i: step kk of all mc rows is one contiguous run, read in bulk
+            int panels = (mc + MR - 1) / MR;
+            for (int kk = 0; kk < kc; kk++) {
+                a.get((pc + kk) * lda + ic, row, 0, mc);
+                for (int q = 0; q < panels; q++) {
+                    int o = q * kc * MR + kk * MR, h = Math.min(MR, mc - q * MR);
+                    for (int r = 0; r < h; r++) dst[o + r] = row[q * MR + r];
+                    for (int r = h; r < MR; r++) dst[o + r] = 0f;
+                }
+            }
+            return;
+        }
         for (int q = 0; q * MR < mc; q++) {
             int r0 = ic + q * MR, h = Math.min(MR, mc - q * MR), base = q * kc * MR;
-            if (!ta) {
-                for (int r = 0; r < MR; r++) {
-                    if (r < h) {
-                        int src = (r0 + r) * lda + pc;
-                        for (int kk = 0; kk < kc; kk++) dst[base + kk * MR + r] = a.get(src + kk);
-                    } else {
-                        for (int kk = 0; kk < kc; kk++) dst[base + kk * MR + r] = 0f;
-                    }
-                }
-            } else {
-                for (int kk = 0; kk < kc; kk++) {
-                    int src = (pc + kk) * lda + r0, o = base + kk * MR;
-                    for (int r = 0; r < h; r++) dst[o + r] = a.get(src + r);
-                    for (int r = h; r < MR; r++) dst[o + r] = 0f;
+            for (int r = 0; r < MR; r++) {
+                if (r < h) {
+                    // one bulk read of the row (a memory copy), then the interleave on the heap
+                    a.get((r0 + r) * lda + pc, row, 0, kc);
+                    for (int kk = 0; kk < kc; kk++) dst[base + kk * MR + r] = row[kk];
+                } else {
+                    for (int kk = 0; kk < kc; kk++) dst[base + kk * MR + r] = 0f;
                 }
             }
         }
@@ -99,7 +127,7 @@ final class VectorGemm {
 
     /** The 6 x 32 register tile over kc steps, then C = alpha * tile + beta * C on the valid mr x nr part. */
     private static void kernel(float[] ap, int ao, float[] bp, int bo, int kc, ByteBuffer c, int ldc, int row, int col,
-                               int mr, int nr, float alpha, float beta, float[] tile) {
+                               int mr, int nr, float alpha, float beta, float[] bias, ByteBuffer mul, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         for (int kk = 0; kk < kc; kk++) {
@@ -133,6 +161,8 @@ final class VectorGemm {
                     v0 = v0.add(o0);
                     v1 = v1.add(o1);
                 }
+                if (bias != null) { v0 = v0.add(FloatVector.fromArray(S, bias, col)); v1 = v1.add(FloatVector.fromArray(S, bias, col + 16)); }
+                if (mul != null) { v0 = v0.mul(FloatVector.fromByteBuffer(S, mul, at, NO)); v1 = v1.mul(FloatVector.fromByteBuffer(S, mul, at + 64, NO)); }
                 v0.intoByteBuffer(c, at, NO);
                 v1.intoByteBuffer(c, at + 64, NO);
             }
@@ -142,7 +172,9 @@ final class VectorGemm {
             for (int j = 0; j < nr; j++) {
                 int at = 4 * ((row + r) * ldc + col + j);
                 float v = alpha * tile[r * NR + j];
-                c.putFloat(at, beta == 0f ? v : v + beta * c.getFloat(at));
+                v = beta == 0f ? v : v + beta * c.getFloat(at);
+                if (bias != null) v += bias[col + j];
+                c.putFloat(at, mul == null ? v : v * mul.getFloat(at));
             }
         }
     }

@@ -25,8 +25,7 @@ public final class Linear {
 
     /** y = x W^T + b (overwrites y). */
     public void forward(INDArray x, INDArray y) {
-        k.gemm(x, false, w, true, y, 1, 0);
-        k.addRowVector(y, b);
+        k.linear(x, w, y, 0, b);
     }
 
     /** y = x W^T without the bias, for callers that fuse the bias into the next pass ({@link #bias()}). */
@@ -39,14 +38,23 @@ public final class Linear {
 
     /** y += x W^T + b: the residual add comes free with the product (beta = 1). */
     public void forwardAccumulate(INDArray x, INDArray y) {
-        k.gemm(x, false, w, true, y, 1, 1);
-        k.addRowVector(y, b);
+        k.linear(x, w, y, 1, b);
     }
 
     /**
      * dW += dy^T x, db += colsum(dy); and dx = dy W (or dx += dy W when accumulateDx) unless dx is null.
      * x is the forward input.
      */
+    /**
+     * As {@link #backward} with dx = (dy W) * mul element-wise (mul laid out as dx): the gradient through this
+     * layer and then through an element-wise function whose derivative the forward kept.
+     */
+    public void backwardTimes(INDArray dy, INDArray x, INDArray dx, INDArray mul) {
+        k.gemm(dy, true, x, false, dw, 1, 1);
+        k.sumRowsInto(dy, db);
+        k.gemmTimes(dy, false, w, false, dx, mul);
+    }
+
     public void backward(INDArray dy, INDArray x, INDArray dx, boolean accumulateDx) {
         k.gemm(dy, true, x, false, dw, 1, 1);
         k.sumRowsInto(dy, db);

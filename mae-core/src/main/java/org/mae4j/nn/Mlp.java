@@ -39,8 +39,7 @@ public final class Mlp {
 
     /** From dy [R, W] writes dx [R, W]; dHidden [R, Hm] is scratch. */
     public void backward(INDArray dy, INDArray x, INDArray gelu1, INDArray g, INDArray dHidden, INDArray dx) {
-        fc2.backward(dy, g, dHidden, false);
-        k.multiply(dHidden, gelu1, dHidden);
+        fc2.backwardTimes(dy, g, dHidden, gelu1);   // dHidden = (dy W2) * GELU'(fc1 out)
         fc1.backward(dHidden, x, dx, false);
     }
 }

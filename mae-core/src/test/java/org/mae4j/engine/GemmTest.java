@@ -51,6 +51,72 @@ class GemmTest {
         check(c, want, m, n, k, "OpenBLAS path");
     }
 
+    /**
+     * linear (the bias added in the product's last store on the Java kernel) must equal gemm then addRowVector
+     * bit for bit, on full and partial 6 x 32 tiles, one and several blocks of K, beta 0 and 1; and be the
+     * naive x w^T + beta y + bias within the product's tolerance.
+     */
+    @ParameterizedTest(name = "m={0} in={1} out={2} beta={3} path={4}")
+    @CsvSource({
+            "13, 5, 33, 0, java", "13, 5, 33, 1, java", "64, 300, 96, 0, java", "385, 600, 70, 1, java",
+            "7, 40, 64, 1, java", "13, 5, 33, 1, openblas", "64, 300, 96, 0, openblas"})
+    void linearIsProductThenBias(int m, int in, int out, int beta, String path) {
+        boolean java = path.equals("java");
+        if (java) org.junit.jupiter.api.Assumptions.assumeTrue(VectorSupport.available() && VectorGemm.worthIt(), "no 512-bit Vector API");
+        Random r = new Random(m * 131L + in * 17L + out);
+        INDArray x = view(new int[] {m, in}, r), w = view(new int[] {out, in}, r), y0 = view(new int[] {m, out}, r);
+        INDArray bias = view(new int[] {1, out}, r).reshape(out);
+        CpuKernels k = new CpuKernels(2, java, java ? CpuKernels.GemmPath.JAVA : CpuKernels.GemmPath.BLAS);
+        INDArray fused = y0.dup(), twoPass = y0.dup();
+        k.linear(x, w, fused, beta, bias);
+        k.gemm(x, false, w, true, twoPass, 1, beta);
+        k.addRowVector(twoPass, bias);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < out; j++) {
+                float a = fused.getFloat(i, j), b = twoPass.getFloat(i, j);
+                assertTrue(Float.floatToIntBits(a) == Float.floatToIntBits(b), path + ": element [" + i + ", " + j + "]: linear " + a + ", gemm + bias " + b);
+            }
+        }
+        double[][] want = new double[m][out];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < out; j++) {
+                double s = 0;
+                for (int p = 0; p < in; p++) s += x.getDouble(i, p) * w.getDouble(j, p);
+                want[i][j] = s + beta * y0.getDouble(i, j) + bias.getDouble(j);
+            }
+        }
+        check(fused, want, m, out, in, path + " linear");
+    }
+
+    /** gemmTimes (the multiplier applied in the product's last store on the Java kernel) must equal gemm then multiply bit for bit. */
+    @ParameterizedTest(name = "m={0} n={1} k={2} tA={3} tB={4} path={5}")
+    @CsvSource({
+            "13, 33, 5, false, false, java", "64, 96, 300, false, false, java", "385, 70, 600, false, true, java",
+            "50, 96, 17, true, false, java", "13, 33, 5, false, false, openblas"})
+    void gemmTimesIsProductThenMultiply(int m, int n, int k, boolean ta, boolean tb, String path) {
+        boolean java = path.equals("java");
+        if (java) org.junit.jupiter.api.Assumptions.assumeTrue(VectorSupport.available() && VectorGemm.worthIt(), "no 512-bit Vector API");
+        Random r = new Random(m * 37L + n * 11L + k);
+        INDArray a = view(ta ? new int[] {k, m} : new int[] {m, k}, r), b = view(tb ? new int[] {n, k} : new int[] {k, n}, r);
+        INDArray mul = view(new int[] {m, n}, r);
+        CpuKernels kk = new CpuKernels(2, java, java ? CpuKernels.GemmPath.JAVA : CpuKernels.GemmPath.BLAS);
+        INDArray fused = view(new int[] {m, n}, r), twoPass = fused.dup();
+        kk.gemmTimes(a, ta, b, tb, fused, mul);
+        kk.gemm(a, ta, b, tb, twoPass, 1, 0);
+        kk.multiply(twoPass, mul, twoPass);
+        double[][] want = new double[m][n];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float x = fused.getFloat(i, j), y = twoPass.getFloat(i, j);
+                assertTrue(Float.floatToIntBits(x) == Float.floatToIntBits(y), path + ": element [" + i + ", " + j + "]: gemmTimes " + x + ", gemm then multiply " + y);
+                double s = 0;
+                for (int p = 0; p < k; p++) s += (ta ? a.getDouble(p, i) : a.getDouble(i, p)) * (tb ? b.getDouble(j, p) : b.getDouble(p, j));
+                want[i][j] = s * mul.getDouble(i, j);
+            }
+        }
+        check(fused, want, m, n, k, path + " gemmTimes");
+    }
+
     private static void check(INDArray c, double[][] want, int m, int n, int k, String path) {
         double maxRef = 0, worst = 0;
         int wi = 0, wj = 0;
