@@ -52,6 +52,8 @@ step() {
   timeout --signal=TERM --kill-after=600 "$left" "$@" "${resume[@]}" > >(tee -a "$R/$name.log") 2>&1 || rc=$?
   echo $(( $(date +%s) - t0 )) >> "$R/$name.seconds"
   if [ "$rc" = 124 ]; then echo "study: time budget reached during $name (checkpoint written); run again to continue"; finish 0; fi
+  # SIGTERM / Ctrl-C to the command itself (a scheduler, the session's end): it saved its checkpoint before exiting
+  if [ "$rc" = 143 ] || [ "$rc" = 130 ]; then echo "study: $name stopped by a signal (checkpoint written); run again to continue"; finish 0; fi
   if [ "$rc" != 0 ]; then echo "study: $name failed (exit $rc); see $R/$name.log" >&2; finish "$rc"; fi
   # pretraining writes no result file of its own: it is done when its last epoch is in the metrics
   if [ "$name" = pretrain ] && grep -q "\"type\":\"epoch_end\",\"epoch\":$P_EPOCHS," "$R/pretrain/metrics.jsonl"; then touch "$result"; fi
