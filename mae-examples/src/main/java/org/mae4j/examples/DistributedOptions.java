@@ -63,6 +63,35 @@ final class DistributedOptions {
         }
     }
 
+    /** A training command's body, run as this process's rank. */
+    @FunctionalInterface
+    interface Training {
+        int train(Collective collective) throws java.io.IOException;
+    }
+
+    /**
+     * With --workers, launches the workers running {@code args} (the whole command line) and returns the first
+     * failure's exit code; otherwise runs {@code training} as one process or as this process's rank, closing the
+     * collective and any tracker it started.
+     */
+    int run(java.util.List<String> args, Training training) throws java.io.IOException {
+        if (workers > 0) {
+            try {
+                return Workers.launch(workers, args, timeoutSeconds, System.out);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 130;
+            }
+        }
+        Collective collective = connect();
+        try {
+            return training.train(collective);
+        } finally {
+            collective.close();
+            closeTracker();
+        }
+    }
+
     /** The collective of this process: one process alone, or a rank joined through the tracker. */
     Collective connect() {
         if (!isRank()) return Collective.LOCAL;

@@ -114,21 +114,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
     public Integer call() throws IOException {
         if (eval != null) return evaluate(eval);
         dist.validate();
-        if (dist.workers > 0) {
-            try {
-                return Workers.launch(dist.workers, spec.root().commandLine().getParseResult().originalArgs(), dist.timeoutSeconds, System.out);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return 130;
-            }
-        }
-        Collective collective = dist.connect();
-        try {
-            return train(collective);
-        } finally {
-            collective.close();
-            dist.closeTracker();
-        }
+        return dist.run(spec.root().commandLine().getParseResult().originalArgs(), this::train);
     }
 
     private int train(Collective collective) throws IOException {

@@ -111,21 +111,7 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
         if ((dist.workers > 0 || dist.isRank()) && knnEvery > 0) {
             throw new IllegalArgumentException("--knn-every is not available in data-parallel training yet: score the checkpoint with ./mae knn");
         }
-        if (dist.workers > 0) {
-            try {
-                return Workers.launch(dist.workers, spec.root().commandLine().getParseResult().originalArgs(), dist.timeoutSeconds, System.out);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return 130;
-            }
-        }
-        Collective collective = dist.connect();
-        try {
-            return train(collective);
-        } finally {
-            collective.close();
-            dist.closeTracker();
-        }
+        return dist.run(spec.root().commandLine().getParseResult().originalArgs(), this::train);
     }
 
     private int train(Collective collective) throws IOException {
