@@ -28,7 +28,9 @@ class GemmTest {
             "385, 40, 513, true, true, 0.5, -2",
             "6, 32, 256, false, false, 2, 0.5",
             "200, 600, 64, false, true, 1, 0",
-            "96, 384, 1000, true, false, 1, 1"})
+            "96, 384, 1000, true, false, 1, 1",
+            "1001, 50, 270, false, true, 1, 0",
+            "775, 33, 40, true, false, 1, 1"})
     void matchesNaiveProduct(int m, int n, int k, boolean ta, boolean tb, double alpha, double beta) {
         Random r = new Random(m * 31L + n * 7L + k);
         INDArray a = view(ta ? new int[] {k, m} : new int[] {m, k}, r);
@@ -43,9 +45,14 @@ class GemmTest {
             }
         }
         INDArray c0 = c.dup();
-        CpuKernels javaPath = new CpuKernels(2, VectorSupport.available());
-        javaPath.gemm(a, ta, b, tb, c, alpha, beta);
-        check(c, want, m, n, k, "vector path (java gemm: " + javaPath.usesJavaGemm() + ")");
+        if (VectorSupport.available() && VectorGemm.worthIt()) {
+            // the Java kernel itself, whatever the per-shape choice (AUTO) would pick for this shape on this machine
+            new CpuKernels(2, true, CpuKernels.GemmPath.JAVA).gemm(a, ta, b, tb, c, alpha, beta);
+            check(c, want, m, n, k, "Java kernel");
+            c.assign(c0);
+        }
+        new CpuKernels(2, VectorSupport.available()).gemm(a, ta, b, tb, c, alpha, beta);
+        check(c, want, m, n, k, "vector path, gemm chosen per shape");
         c.assign(c0);
         new CpuKernels(2, false).gemm(a, ta, b, tb, c, alpha, beta);
         check(c, want, m, n, k, "OpenBLAS path");
