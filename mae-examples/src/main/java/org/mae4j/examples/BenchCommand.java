@@ -87,13 +87,14 @@ public final class BenchCommand implements Callable<Integer> {
         // --gemm is in force for the JVM by now (GemmOption); AUTO follows it
         if (embed) {
             if (config == null) throw new IllegalArgumentException("--embed needs --config");
+            if (profile) throw new IllegalArgumentException("--profile times the kernels of a training step: use it without --embed");
             EmbedBench.run(config, batch != null ? batch : 256, steps != null ? steps : 10, json, System.out);
             return 0;
         }
         if (finetune) {
             if (config == null) throw new IllegalArgumentException("--finetune needs --config");
             FinetuneBench.run(cases.get(0), warmup, kernelsFor(kernelsRequest(), Runtime.getRuntime().availableProcessors(),
-                    org.mae4j.engine.VectorSupport.available(), CpuKernels.GemmPath.AUTO), json, System.out);
+                    org.mae4j.engine.VectorSupport.available(), CpuKernels.GemmPath.AUTO), profile, json, System.out);
             return 0;
         }
         run(cases, warmup, !noSgemm, profile, CpuKernels.GemmPath.AUTO, kernelsRequest(), json, System.out);
@@ -144,10 +145,7 @@ public final class BenchCommand implements Callable<Integer> {
                     r.trainMedian() * r.gflopPerImage(), r.encoderMedian(), r.allocationsPerStep(), r.trainPeakRssMib());
             out.printf(Locale.ROOT, "    matrix products: %s%n", r.gemmSummary());
             r.gemmPaths().forEach((shape, path) -> out.printf(Locale.ROOT, "      %-26s %s%n", shape, path));
-            if (r.profile() != null) {
-                double total = r.profile().values().stream().mapToDouble(Double::doubleValue).sum();
-                r.profile().forEach((op, s) -> { if (s > 0) out.printf(Locale.ROOT, "    %-14s %8.1f ms/step (%4.1f%%)%n", op, s * 1000, 100 * s / total); });
-            }
+            if (r.profile() != null) printProfile(r.profile(), out);
         }
         // After the models, so that its 200 MB of operands do not count in the first configuration's training peak.
         double[] gemm = sgemm ? sgemmGflops(kernels, 4096, 5) : null;
@@ -157,6 +155,19 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "# peak resident memory of the whole run: %.0f MiB (each configuration's own peak is only exact for the first)%n", peak / 1024.0);
         if (jsonFile != null) writeJson(jsonFile, results, gemm, mode, peak);
         return results;
+    }
+
+    /** One line per kind of kernel: seconds per step and share of the profiled time. */
+    static void printProfile(Map<ProfilingKernels.Op, Double> secondsPerStep, PrintStream out) {
+        double total = secondsPerStep.values().stream().mapToDouble(Double::doubleValue).sum();
+        secondsPerStep.forEach((op, s) -> { if (s > 0) out.printf(Locale.ROOT, "    %-14s %8.1f ms/step (%4.1f%%)%n", op, s * 1000, 100 * s / total); });
+    }
+
+    /** The profiler's totals since its last reset, per step. */
+    static Map<ProfilingKernels.Op, Double> perStep(ProfilingKernels prof, int steps) {
+        Map<ProfilingKernels.Op, Double> m = new java.util.EnumMap<>(ProfilingKernels.Op.class);
+        for (var e : prof.seconds().entrySet()) m.put(e.getKey(), e.getValue() / steps);
+        return m;
     }
 
     static Result measure(Case c, int warmup, boolean profile, Kernels base) {
@@ -185,11 +196,7 @@ public final class BenchCommand implements Callable<Integer> {
             if (s >= warmup) times[s - warmup] = (System.nanoTime() - t0) / 1e9;
         }
         double allocs = (Pointer.totalCount() - allocBefore) / (double) c.steps();
-        Map<ProfilingKernels.Op, Double> breakdown = null;
-        if (prof != null) {
-            breakdown = new java.util.EnumMap<>(ProfilingKernels.Op.class);
-            for (var e : prof.seconds().entrySet()) breakdown.put(e.getKey(), e.getValue() / c.steps());
-        }
+        Map<ProfilingKernels.Op, Double> breakdown = prof == null ? null : perStep(prof, c.steps());
         double trainPeak = peakRssKb() / 1024.0;   // VmHWM: the process's peak so far, before the encoder runs allocate theirs
         double[] enc = new double[Math.max(3, c.steps())];
         for (int s = 0; s < 2 + enc.length; s++) {

@@ -4,6 +4,7 @@ import org.bytedeco.javacpp.Pointer;
 import org.mae4j.config.MaeConfig;
 import org.mae4j.data.Mixup;
 import org.mae4j.engine.CpuKernels;
+import org.mae4j.engine.ProfilingKernels;
 import org.mae4j.finetune.FineTuning;
 import org.mae4j.finetune.VitClassifier;
 import org.mae4j.mae.MaskedAutoencoder;
@@ -30,8 +31,10 @@ import java.util.Random;
 final class FinetuneBench {
     private FinetuneBench() {}
 
-    static void run(BenchCommand.Case c, int warmup, org.mae4j.engine.Kernels k, Path json, PrintStream out) throws IOException {
+    static void run(BenchCommand.Case c, int warmup, org.mae4j.engine.Kernels base, boolean profile, Path json, PrintStream out) throws IOException {
         MaeConfig cfg = MaeConfig.preset(c.preset());
+        ProfilingKernels prof = profile ? new ProfilingKernels(base) : null;
+        org.mae4j.engine.Kernels k = profile ? prof : base;
         MaskedAutoencoder mae = MaskedAutoencoder.create(cfg, DataType.FLOAT, k, new Random(0));
         VitClassifier model = VitClassifier.fromEncoder(cfg, mae.params(), VitClassifier.Spec.of(10), k, new Random(1));
         FineTuning job = new FineTuning(model, Mixup.off(0.1), 0.1, List.of());
@@ -48,7 +51,10 @@ final class FinetuneBench {
         double[] times = new double[c.steps()];
         long allocBefore = 0;
         for (int s = 0; s < warmup + c.steps(); s++) {
-            if (s == warmup) allocBefore = BenchCommand.settledPointerCount();
+            if (s == warmup) {
+                if (prof != null) prof.reset();
+                allocBefore = BenchCommand.settledPointerCount();
+            }
             long t0 = System.nanoTime();
             model.params().zeroGrad();
             job.forwardBackward(new MicroBatch(images[s % 4], labels[s % 4], c.batch(), 0, c.batch(), 0, s, 0));
@@ -63,6 +69,8 @@ final class FinetuneBench {
         out.printf(Locale.ROOT, "%-18s B=%-4d finetune %7.1f img/s (overall %.1f; %.0f GFLOP/s at the median)  allocs/step %.1f%n",
                 c.preset(), c.batch(), median, overall, median * gflop, allocs);
         out.printf(Locale.ROOT, "    matrix products: %s%n", BenchCommand.gemmSummary(k));
+        Map<ProfilingKernels.Op, Double> breakdown = prof == null ? null : BenchCommand.perStep(prof, c.steps());
+        if (breakdown != null) BenchCommand.printProfile(breakdown, out);
         if (json != null) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("preset", c.preset());
@@ -73,6 +81,11 @@ final class FinetuneBench {
             m.put("gflop_per_image", gflop);
             m.put("allocations_per_step", allocs);
             m.put("gemm", BenchCommand.gemmSummary(k));
+            if (breakdown != null) {
+                Map<String, Double> ms = new LinkedHashMap<>();
+                breakdown.forEach((op, sec) -> ms.put(op.name(), sec * 1000));
+                m.put("profile_ms_per_step", ms);
+            }
             Json.write(json, m);
         }
     }

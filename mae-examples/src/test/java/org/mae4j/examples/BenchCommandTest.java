@@ -75,6 +75,31 @@ class BenchCommandTest {
         else assertFalse(summary.contains("--gemm"), "the last run's --gemm stuck: " + summary);
     }
 
+    /** --profile on the fine-tuning step: the per-kernel breakdown is printed and in the JSON, products among it. */
+    @Test
+    void finetuneProfileBreaksTheStepDown(@TempDir Path tmp) throws Exception {
+        Path json = tmp.resolve("ft.json");
+        CommandLine cl = Mae.commandLine();
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(printed, true));
+        int exit;
+        try {
+            exit = cl.execute("bench", "--config", "micro", "--finetune", "--profile", "--batch", "4", "--steps", "2", "--warmup", "1",
+                    "--json", json.toString());
+        } finally {
+            System.setOut(stdout);
+        }
+        assertEquals(0, exit, err.toString());
+        JsonNode profile = new ObjectMapper().readTree(json.toFile()).get("profile_ms_per_step");
+        assertNotNull(profile, "no profile in the JSON");
+        assertTrue(profile.has("GEMM") && profile.get("GEMM").asDouble() > 0, "no time in the products: " + profile);
+        assertTrue(printed.toString().contains("ms/step"), "no breakdown printed: " + printed);
+    }
+
     @Test
     void badOptionsAreNamed() {
         CommandLine cl = Mae.commandLine();
@@ -85,5 +110,8 @@ class BenchCommandTest {
         err.getBuffer().setLength(0);
         assertEquals(2, cl.execute("bench", "--batch", "8"));
         assertTrue(err.toString().contains("--config"), err.toString());
+        err.getBuffer().setLength(0);
+        assertEquals(2, cl.execute("bench", "--config", "micro", "--embed", "--profile"));
+        assertTrue(err.toString().contains("--profile") && err.toString().contains("--embed"), err.toString());
     }
 }
