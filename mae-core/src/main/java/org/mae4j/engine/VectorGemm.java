@@ -12,18 +12,12 @@ import java.nio.FloatBuffer;
  * on machines where OPENBLAS_CORETYPE pins OpenBLAS to its Haswell (AVX2) kernels, as on ours, OpenBLAS
  * peaks near 97 GFLOP/s per core while 16-lane FMAs from Java reach about 200 (measured; see
  * docs/performance.md). Structure (Goto/BLIS): for each block of kc steps of the shared dimension and nc
- * columns, B is packed into panels of NR = 32 columns and a 6 x 32 register tile (12 accumulators) runs over
- * the kc steps. A is not interleaved into panels as in BLIS but copied as it is stored (one bulk copy per row,
- * or per step when transposed), and the tile reads its 6 rows at a stride: the model's narrow products (N = 96
- * columns) reuse each element of A only 3 times per panel, too few to pay for an element-by-element interleave.
- * Each thread works on its own rows of C.
+ * columns, B is packed into panels of NR = 32 columns, A into panels of MR = 6 rows, and a 6 x 32 register
+ * tile (12 accumulators) runs over the kc steps. Each thread works on its own rows of C.
  */
 final class VectorGemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
-    static final int MR = 6, NR = 32, KC = 256, NC = 512, MC = MR * 64;
-    // strides of A's copy: an odd number of 64-byte lines, so that the rows (or steps) the tile reads together
-    // fall in different cache sets (a stride of 1 or 1.5 KB would put them in a few sets of L1)
-    static final int ROW_STRIDE = KC + 16, STEP_STRIDE = MC + 16;
+    static final int MR = 6, NR = 32, KC = 256, NC = 512;
     private static final ByteOrder NO = ByteOrder.nativeOrder();
 
     private VectorGemm() {}
@@ -33,9 +27,9 @@ final class VectorGemm {
 
     /** Per-thread packing buffers. */
     static final class Packs {
-        final float[] a = new float[Math.max(MC * ROW_STRIDE, KC * STEP_STRIDE)], b = new float[KC * NC];
+        final float[] a = new float[MR * KC * 64], b = new float[KC * NC];
         final float[] tile = new float[MR * NR];
-        final float[] row = new float[KC];   // one source row of B, read in bulk before it is interleaved into a panel
+        final float[] row = new float[Math.max(KC, MR * 64)];   // one source row, read in bulk before it is interleaved into a panel
     }
 
     /**
@@ -62,15 +56,14 @@ final class VectorGemm {
                 float[] bs = last ? bias : null;
                 ByteBuffer ms = last ? mul : null;
                 packB(b, ldb, tb, pc, kc, jc, nc, p.b, p.row);
-                for (int ic = i0; ic < i1; ic += MC) {
-                    int mc = Math.min(MC, i1 - ic);
-                    copyA(a, lda, ta, ic, mc, pc, kc, p.a);
-                    int rowStride = ta ? 1 : ROW_STRIDE, stepStride = ta ? STEP_STRIDE : 1;   // element (r, kk) of the block at r * rowStride + kk * stepStride
+                for (int ic = i0; ic < i1; ic += MR * 64) {
+                    int mc = Math.min(MR * 64, i1 - ic);
+                    packA(a, lda, ta, ic, mc, pc, kc, p.a, p.row);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
-                            kernel(p.a, ir * rowStride, rowStride, stepStride, p.b, (jr / NR) * NR * kc, kc, c, ldc, ic + ir, jc + jr, mr, nr, alpha, bt, bs, ms, p.tile);
+                            kernel(p.a, (ir / MR) * MR * kc, p.b, (jr / NR) * NR * kc, kc, c, ldc, ic + ir, jc + jr, mr, nr, alpha, bt, bs, ms, p.tile);
                         }
                     }
                 }
@@ -103,47 +96,54 @@ final class VectorGemm {
         }
     }
 
-    /**
-     * Copies op(a)[ic..ic+mc, pc..pc+kc) into dst as it is stored: row i's kc steps at i * ROW_STRIDE when a is
-     * plain, step kk's mc rows at kk * STEP_STRIDE when transposed; the rows up to the next multiple of MR are zero (the tile always
-     * reads MR rows; zeros keep the unused accumulators free of NaN and denormals).
-     */
-    private static void copyA(FloatBuffer a, int lda, boolean ta, int ic, int mc, int pc, int kc, float[] dst) {
-        int padded = (mc + MR - 1) / MR * MR;
+    /** Packs op(a)[ic..ic+mc, pc..pc+kc) into panels of MR rows: panel q, step kk at (q*kc + kk)*MR; zero padded. */
+    private static void packA(FloatBuffer a, int lda, boolean ta, int ic, int mc, int pc, int kc, float[] dst, float[] row) {
         if (ta) {
+            // op(a) row i is stored column i: step kk of all mc rows is one contiguous run, read in bulk
+            int panels = (mc + MR - 1) / MR;
             for (int kk = 0; kk < kc; kk++) {
-                a.get((pc + kk) * lda + ic, dst, kk * STEP_STRIDE, mc);
-                for (int i = mc; i < padded; i++) dst[kk * STEP_STRIDE + i] = 0f;
+                a.get((pc + kk) * lda + ic, row, 0, mc);
+                for (int q = 0; q < panels; q++) {
+                    int o = q * kc * MR + kk * MR, h = Math.min(MR, mc - q * MR);
+                    for (int r = 0; r < h; r++) dst[o + r] = row[q * MR + r];
+                    for (int r = h; r < MR; r++) dst[o + r] = 0f;
+                }
             }
             return;
         }
-        for (int i = 0; i < mc; i++) a.get((ic + i) * lda + pc, dst, i * ROW_STRIDE, kc);
-        for (int i = mc; i < padded; i++) java.util.Arrays.fill(dst, i * ROW_STRIDE, i * ROW_STRIDE + kc, 0f);
+        for (int q = 0; q * MR < mc; q++) {
+            int r0 = ic + q * MR, h = Math.min(MR, mc - q * MR), base = q * kc * MR;
+            for (int r = 0; r < MR; r++) {
+                if (r < h) {
+                    // one bulk read of the row (a memory copy), then the interleave on the heap
+                    a.get((r0 + r) * lda + pc, row, 0, kc);
+                    for (int kk = 0; kk < kc; kk++) dst[base + kk * MR + r] = row[kk];
+                } else {
+                    for (int kk = 0; kk < kc; kk++) dst[base + kk * MR + r] = 0f;
+                }
+            }
+        }
     }
 
-    /**
-     * The 6 x 32 register tile over kc steps, then C = alpha * tile + beta * C on the valid mr x nr part. Element
-     * (r, kk) of A's tile is ap[ao + r * rs + kk * ks].
-     */
-    private static void kernel(float[] ap, int ao, int rs, int ks, float[] bp, int bo, int kc, ByteBuffer c, int ldc, int row, int col,
+    /** The 6 x 32 register tile over kc steps, then C = alpha * tile + beta * C on the valid mr x nr part. */
+    private static void kernel(float[] ap, int ao, float[] bp, int bo, int kc, ByteBuffer c, int ldc, int row, int col,
                                int mr, int nr, float alpha, float beta, float[] bias, ByteBuffer mul, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        int a1o = ao + rs, a2o = a1o + rs, a3o = a2o + rs, a4o = a3o + rs, a5o = a4o + rs;   // the tile's rows in ap
         for (int kk = 0; kk < kc; kk++) {
-            int bi = bo + kk * NR, ai = kk * ks;
+            int bi = bo + kk * NR, ai = ao + kk * MR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi), b1 = FloatVector.fromArray(S, bp, bi + 16);
-            FloatVector a0 = FloatVector.broadcast(S, ap[ao + ai]);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ai]);
             c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(S, ap[a1o + ai]);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
             c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, ap[a2o + ai]);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
             c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(S, ap[a3o + ai]);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
             c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31);
-            FloatVector a4 = FloatVector.broadcast(S, ap[a4o + ai]);
+            FloatVector a4 = FloatVector.broadcast(S, ap[ai + 4]);
             c40 = a4.fma(b0, c40); c41 = a4.fma(b1, c41);
-            FloatVector a5 = FloatVector.broadcast(S, ap[a5o + ai]);
+            FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
             c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
         }
         // Through a small heap tile: handing vectors to another method can box them when it is not inlined.
