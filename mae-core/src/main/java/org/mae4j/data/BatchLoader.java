@@ -166,20 +166,11 @@ public final class BatchLoader implements AutoCloseable, Iterator<Batch> {
         return mix(seed, epoch, k);
     }
 
-    /**
-     * Hashes (seed, a, b) with SplitMix64's finalizer. Random(long) only scrambles its seed linearly, so nearby
-     * seeds such as consecutive k would otherwise start correlated streams.
-     */
+    /** Hashes (seed, a, b) with SplitMix64's finalizer ({@link Seeds#mix64}), so that nearby k start unrelated streams. */
     private static long mix(long seed, long a, long b) {
-        long h = fmix(seed + 0x9E3779B97F4A7C15L);
-        h = fmix(h ^ (a + 0x632BE59BD9B4E019L));
-        return fmix(h ^ (b + 0x85157AF5D2E5F4A3L));
-    }
-
-    private static long fmix(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
+        long h = Seeds.mix64(seed + 0x9E3779B97F4A7C15L);
+        h = Seeds.mix64(h ^ (a + 0x632BE59BD9B4E019L));
+        return Seeds.mix64(h ^ (b + 0x85157AF5D2E5F4A3L));
     }
 
     @Override

@@ -1,5 +1,7 @@
 package org.mae4j.train;
 
+import org.mae4j.data.Seeds;
+
 import java.util.Random;
 
 /**
@@ -22,13 +24,6 @@ public record MicroBatch(float[] inputs, int[] labels, int n, int offset, int gl
      * processes together draw what one process draws for the whole global batch.
      */
     public Random random() {
-        return new Random(mix(seed * 0x9E3779B97F4A7C15L + microStep));
-    }
-
-    /** SplitMix64's finalizer: neighbouring (seed, step) pairs give unrelated generator seeds. */
-    static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
+        return new Random(Seeds.mix64(seed * 0x9E3779B97F4A7C15L + microStep));   // neighbouring steps: unrelated seeds
     }
 }
