@@ -180,13 +180,7 @@ public final class CpuKernels implements Kernels {
             throw new IllegalArgumentException("gemm shapes: op(a) [" + am + "," + k + "] x op(b) [" + bk + "," + bn
                     + "] -> c [" + m + "," + n + "]");
         }
-        GemmChoice.Shape shape = new GemmChoice.Shape(m, n, k, transA, transB);
-        GemmChoice.Decision d = issued.get(shape);
-        if (d == null) {
-            d = gemmChoice.decide(shape, this::gemmOn);
-            issued.putIfAbsent(shape, d);
-        }
-        gemmOn(d.path() == GemmChoice.GemmPathName.JAVA, a, transA, b, transB, c, alpha, beta);
+        gemmOn(onJava(new GemmChoice.Shape(m, n, k, transA, transB)), a, transA, b, transB, c, alpha, beta);
     }
 
     private void gemmOn(boolean java, INDArray a, boolean transA, INDArray b, boolean transB, INDArray c) {
@@ -199,19 +193,23 @@ public final class CpuKernels implements Kernels {
         if (rows(x) != m || cols(w) != k || rows(w) != n) {
             throw new IllegalArgumentException("linear shapes: x [" + rows(x) + "," + k + "] w [" + rows(w) + "," + cols(w) + "] -> y [" + m + "," + n + "]");
         }
-        GemmChoice.Shape shape = new GemmChoice.Shape(m, n, k, false, true);
-        GemmChoice.Decision d = issued.get(shape);
-        if (d == null) {
-            d = gemmChoice.decide(shape, this::gemmOn);
-            issued.putIfAbsent(shape, d);
-        }
-        if (d.path() != GemmChoice.GemmPathName.JAVA) {
+        if (!onJava(new GemmChoice.Shape(m, n, k, false, true))) {
             gemmOn(false, x, false, w, true, y, 1, beta);
             addRowVector(y, bias);
             return;
         }
         // the bias goes in with the product's last store of each tile: one pass over y fewer
         javaGemm(x, false, w, true, y, 1, beta, floats(bias, n), null);
+    }
+
+    /** Whether this shape's products run on the Java kernel: decided (measured or read from the cache) at its first product, then remembered. */
+    private boolean onJava(GemmChoice.Shape shape) {
+        GemmChoice.Decision d = issued.get(shape);
+        if (d == null) {
+            d = gemmChoice.decide(shape, this::gemmOn);
+            issued.putIfAbsent(shape, d);
+        }
+        return d.path() == GemmChoice.GemmPathName.JAVA;
     }
 
     /** The product on one path; shapes already checked. */
@@ -236,13 +234,7 @@ public final class CpuKernels implements Kernels {
             throw new IllegalArgumentException("gemmTimes shapes: op(a) [" + am + "," + k + "] x op(b) [" + bk + "," + bn
                     + "] -> c [" + m + "," + n + "], multiplier of " + mul.length() + " values");
         }
-        GemmChoice.Shape shape = new GemmChoice.Shape(m, n, k, transA, transB);
-        GemmChoice.Decision d = issued.get(shape);
-        if (d == null) {
-            d = gemmChoice.decide(shape, this::gemmOn);
-            issued.putIfAbsent(shape, d);
-        }
-        if (d.path() != GemmChoice.GemmPathName.JAVA) {
+        if (!onJava(new GemmChoice.Shape(m, n, k, transA, transB))) {
             gemmOn(false, a, transA, b, transB, c, 1, 0);
             multiply(c, mul, c);
             return;
