@@ -42,10 +42,6 @@ public final class Linear {
     }
 
     /**
-     * dW += dy^T x, db += colsum(dy); and dx = dy W (or dx += dy W when accumulateDx) unless dx is null.
-     * x is the forward input.
-     */
-    /**
      * As {@link #backward} with dx = (dy W) * mul element-wise (mul laid out as dx): the gradient through this
      * layer and then through an element-wise function whose derivative the forward kept.
      */
@@ -55,6 +51,10 @@ public final class Linear {
         k.gemmTimes(dy, false, w, false, dx, mul);
     }
 
+    /**
+     * dW += dy^T x, db += colsum(dy); and dx = dy W (or dx += dy W when accumulateDx) unless dx is null.
+     * x is the forward input.
+     */
     public void backward(INDArray dy, INDArray x, INDArray dx, boolean accumulateDx) {
         k.gemm(dy, true, x, false, dw, 1, 1);
         k.sumRowsInto(dy, db);

@@ -3,7 +3,6 @@ package org.mae4j.examples;
 import org.bytedeco.javacpp.Pointer;
 import org.mae4j.config.MaeConfig;
 import org.mae4j.data.Mixup;
-import org.mae4j.engine.CpuKernels;
 import org.mae4j.engine.ProfilingKernels;
 import org.mae4j.finetune.FineTuning;
 import org.mae4j.finetune.VitClassifier;
