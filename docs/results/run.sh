@@ -47,10 +47,18 @@ step() {
   fi
   printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$protocol" "$encoder" "${result#"$R"/}" "${*//$R/RUNS}" > "$R/$name.row"
   echo "== $name ($(date '+%F %T')): $* ${resume[*]}"
+  # a segment killed outright (SIGKILL at a session's end) never reached the accounting below: count its time up to
+  # its log's last write, so that the study's hours stay the wall clock it really took
+  if [ -f "$R/$name.running" ]; then
+    echo $(( $(stat -c %Y "$R/$name.log") - $(cat "$R/$name.running") )) >> "$R/$name.seconds"
+    echo "study: the last $name segment was killed; its time up to its last log line is counted"
+  fi
   local t0 rc=0
   t0=$(date +%s)
+  echo "$t0" > "$R/$name.running"
   timeout --signal=TERM --kill-after=600 "$left" "$@" "${resume[@]}" > >(tee -a "$R/$name.log") 2>&1 || rc=$?
   echo $(( $(date +%s) - t0 )) >> "$R/$name.seconds"
+  rm -f "$R/$name.running"
   if [ "$rc" = 124 ]; then echo "study: time budget reached during $name (checkpoint written); run again to continue"; finish 0; fi
   # SIGTERM / Ctrl-C to the command itself (a scheduler, the session's end): it saved its checkpoint before exiting
   if [ "$rc" = 143 ] || [ "$rc" = 130 ]; then echo "study: $name stopped by a signal (checkpoint written); run again to continue"; finish 0; fi
