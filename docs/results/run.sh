@@ -50,8 +50,11 @@ step() {
   # a segment killed outright (SIGKILL at a session's end) never reached the accounting below: count its time up to
   # its log's last write, so that the study's hours stay the wall clock it really took
   if [ -f "$R/$name.running" ]; then
-    echo $(( $(stat -c %Y "$R/$name.log") - $(cat "$R/$name.running") )) >> "$R/$name.seconds"
-    echo "study: the last $name segment was killed; its time up to its last log line is counted"
+    if [ -f "$R/$name.log" ]; then
+      echo $(( $(stat -c %Y "$R/$name.log") - $(cat "$R/$name.running") )) >> "$R/$name.seconds"
+      echo "study: the last $name segment was killed; its time up to its last log line is counted"
+    fi
+    rm -f "$R/$name.running"
   fi
   local t0 rc=0
   t0=$(date +%s)
