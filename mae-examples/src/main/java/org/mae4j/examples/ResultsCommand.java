@@ -198,7 +198,7 @@ public final class ResultsCommand implements Callable<Integer> {
             val.add(new LossCurve.Series(s.name(), e, v));
         }
         if (!loss.isEmpty()) {
-            BufferedImage top = LossCurve.render("fine-tuning and from scratch: training loss (mixup targets)", "epoch", "loss", loss, false, 900, 420);
+            BufferedImage top = LossCurve.render("fine-tuning and from scratch: training loss (against mixed targets where mixup/cutmix is on)", "epoch", "loss", loss, false, 900, 420);
             BufferedImage bottom = LossCurve.render("held-out tenth of the training set", "epoch", "top-1 %", val, false, 900, 420);
             LossCurve.writeStacked(out.resolve("finetune-curves.png"), List.of(top, bottom));
         }
