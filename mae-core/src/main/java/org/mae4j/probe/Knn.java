@@ -24,7 +24,7 @@ public record Knn(int k, double temperature) {
     public record Score(double top1, double top5, int n) {}
 
     /** Queries whose similarities to the whole bank are computed in one matrix product (memory: QUERY_BLOCK x n floats). */
-    private static final int QUERY_BLOCK = 256;
+    static final int QUERY_BLOCK = 256;   // package-private: the test ranks the same products
 
     /**
      * Scores the labeled queries against the labeled training features (both of the same dimension). The

@@ -73,18 +73,23 @@ class KnnTest {
         }
     }
 
-    /** The definition, slowly: every similarity in double, the whole bank sorted, then the votes. */
+    /**
+     * The definition, slowly: the whole bank sorted, then the votes. The similarities are the same float products
+     * score() ranks (one product per QUERY_BLOCK queries): sgemm kernels may round a column differently by its
+     * position (edge blocks), so even duplicated bank vectors can differ in the last bit, and recomputing them
+     * another way (in double, say) would test that rounding, not the heap selection (seen on an AMD EPYC host).
+     */
     private static double[] bySorting(Knn knn, Features train, Features queries, int classes) {
         float[] b = Knn.normalized(train), q = Knn.normalized(queries);
         int d = train.d(), n = train.n();
         int top1 = 0, top5 = 0;
+        float[] products = null;
         for (int i = 0; i < queries.n(); i++) {
+            if (i % Knn.QUERY_BLOCK == 0) products = blockProducts(q, b, i, Math.min(Knn.QUERY_BLOCK, queries.n() - i), d, n);
             double[] sim = new double[n];
             Integer[] order = new Integer[n];
             for (int j = 0; j < n; j++) {
-                double s = 0;
-                for (int c = 0; c < d; c++) s += (double) q[i * d + c] * b[j * d + c];
-                sim[j] = (float) s;   // the product rounds to float; ranking on the same values
+                sim[j] = products[(i % Knn.QUERY_BLOCK) * n + j];
                 order[j] = j;
             }
             java.util.Arrays.sort(order, (x, y) -> sim[x] != sim[y] ? Double.compare(sim[y], sim[x]) : Integer.compare(x, y));
@@ -105,5 +110,12 @@ class KnnTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Knn.dino().score(a, b)).getMessage().contains("NaN"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Knn.dino().score(b, new Features(new float[] {1, 0, 0}, new int[] {0}, 1, 3))).getMessage().contains("dimensions"));
         assertThrows(IllegalArgumentException.class, () -> new Knn(0, 0.07));
+    }
+
+    /** queries [start, start + rows) times the bank, as score() computes them: [rows, n], row-major. */
+    private static float[] blockProducts(float[] q, float[] bank, int start, int rows, int d, int n) {
+        org.nd4j.linalg.api.ndarray.INDArray block = org.nd4j.linalg.factory.Nd4j.create(java.util.Arrays.copyOfRange(q, start * d, (start + rows) * d), new long[] {rows, d}, 'c');
+        org.nd4j.linalg.api.ndarray.INDArray bankT = org.nd4j.linalg.factory.Nd4j.create(bank, new long[] {n, d}, 'c').transpose();
+        return block.mmul(bankT).dup('c').data().asFloat();
     }
 }
