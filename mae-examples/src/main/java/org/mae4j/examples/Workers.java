@@ -75,20 +75,24 @@ final class Workers {
         }
     }
 
-    /** Waits for all; on the first failure stops the rest. Returns 0 or the first failure's exit code. */
+    /** Waits for all; on the first failure stops the rest. Returns 0 or the first failure's exit code (a signal's first). */
     private static int await(List<Process> procs, PrintStream out) throws InterruptedException {
         int failed = -1, code = 0;
         while (true) {
             boolean running = false;
+            int cause = -1;
             for (int r = 0; r < procs.size(); r++) {
                 Process p = procs.get(r);
                 if (p.isAlive()) { running = true; continue; }
-                if (p.exitValue() != 0 && failed < 0 && !stopping) {
-                    failed = r;
-                    code = p.exitValue();
-                    out.printf("mae: worker rank %d exited with code %d; stopping the others%n", r, code);
-                    for (Process q : procs) if (q.isAlive()) q.toHandle().destroy();
-                }
+                // of the failures seen in one look, a death by signal (code > 128: killed, out of memory) is the cause
+                // and an ordinary error the consequence: a survivor exits 2 when its all-reduce loses the dead rank
+                if (p.exitValue() != 0 && (cause < 0 || (p.exitValue() > 128 && procs.get(cause).exitValue() <= 128))) cause = r;
+            }
+            if (cause >= 0 && failed < 0 && !stopping) {
+                failed = cause;
+                code = procs.get(cause).exitValue();
+                out.printf("mae: worker rank %d exited with code %d; stopping the others%n", cause, code);
+                for (Process q : procs) if (q.isAlive()) q.toHandle().destroy();
             }
             if (!running) break;
             if (failed >= 0) {
