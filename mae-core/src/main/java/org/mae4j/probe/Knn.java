@@ -45,8 +45,7 @@ public record Knn(int k, double temperature) {
         int[] heap = new int[kk];
         for (int start = 0; start < queries.n(); start += QUERY_BLOCK) {
             int b = Math.min(QUERY_BLOCK, queries.n() - start);
-            INDArray block = Nd4j.create(java.util.Arrays.copyOfRange(q, start * d, (start + b) * d), new long[] {b, d}, 'c');
-            float[] sim = block.mmul(bankT).dup('c').data().asFloat();                              // [b, n]
+            float[] sim = blockSimilarities(q, start, b, d, bankT);                                 // [b, n]
             for (int i = 0; i < b; i++) {
                 int size = nearest(sim, i * n, n, heap);
                 java.util.Arrays.fill(votes, 0);
@@ -58,6 +57,12 @@ public record Knn(int k, double temperature) {
             }
         }
         return new Score((double) top1 / queries.n(), (double) top5 / queries.n(), queries.n());
+    }
+
+    /** Similarities of the normalised queries [start, start + rows) (d floats each) to bankT [d, n]: [rows, n], row-major. */
+    static float[] blockSimilarities(float[] q, int start, int rows, int d, INDArray bankT) {
+        INDArray block = Nd4j.create(java.util.Arrays.copyOfRange(q, start * d, (start + rows) * d), new long[] {rows, d}, 'c');
+        return block.mmul(bankT).dup('c').data().asFloat();
     }
 
     /**

@@ -83,9 +83,10 @@ class KnnTest {
         float[] b = Knn.normalized(train), q = Knn.normalized(queries);
         int d = train.d(), n = train.n();
         int top1 = 0, top5 = 0;
+        org.nd4j.linalg.api.ndarray.INDArray bankT = org.nd4j.linalg.factory.Nd4j.create(b, new long[] {n, d}, 'c').transpose();   // [d, n], as score() holds it
         float[] products = null;
         for (int i = 0; i < queries.n(); i++) {
-            if (i % Knn.QUERY_BLOCK == 0) products = blockProducts(q, b, i, Math.min(Knn.QUERY_BLOCK, queries.n() - i), d, n);
+            if (i % Knn.QUERY_BLOCK == 0) products = Knn.blockSimilarities(q, i, Math.min(Knn.QUERY_BLOCK, queries.n() - i), d, bankT);
             double[] sim = new double[n];
             Integer[] order = new Integer[n];
             for (int j = 0; j < n; j++) {
@@ -110,12 +111,5 @@ class KnnTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Knn.dino().score(a, b)).getMessage().contains("NaN"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Knn.dino().score(b, new Features(new float[] {1, 0, 0}, new int[] {0}, 1, 3))).getMessage().contains("dimensions"));
         assertThrows(IllegalArgumentException.class, () -> new Knn(0, 0.07));
-    }
-
-    /** queries [start, start + rows) times the bank, as score() computes them: [rows, n], row-major. */
-    private static float[] blockProducts(float[] q, float[] bank, int start, int rows, int d, int n) {
-        org.nd4j.linalg.api.ndarray.INDArray block = org.nd4j.linalg.factory.Nd4j.create(java.util.Arrays.copyOfRange(q, start * d, (start + rows) * d), new long[] {rows, d}, 'c');
-        org.nd4j.linalg.api.ndarray.INDArray bankT = org.nd4j.linalg.factory.Nd4j.create(bank, new long[] {n, d}, 'c').transpose();
-        return block.mmul(bankT).dup('c').data().asFloat();
     }
 }
