@@ -76,8 +76,9 @@ final class Workers {
     }
 
     /** Waits for all; on the first failure stops the rest. Returns 0 or the first failure's exit code (a signal's first). */
-    private static int await(List<Process> procs, PrintStream out) throws InterruptedException {
+    static int await(List<Process> procs, PrintStream out) throws InterruptedException {
         int failed = -1, code = 0;
+        boolean lookedAgain = false;
         while (true) {
             boolean running = false;
             int cause = -1;
@@ -87,6 +88,13 @@ final class Workers {
                 // of the failures seen in one look, a death by signal (code > 128: killed, out of memory) is the cause
                 // and an ordinary error the consequence: a survivor exits 2 when its all-reduce loses the dead rank
                 if (p.exitValue() != 0 && (cause < 0 || (p.exitValue() > 128 && procs.get(cause).exitValue() <= 128))) cause = r;
+            }
+            if (cause >= 0 && failed < 0 && !stopping && procs.get(cause).exitValue() <= 128 && !lookedAgain) {
+                // an ordinary error may be a survivor that lost a killed rank whose exit is not reaped yet: one more
+                // look a moment later, so that the death by signal, the cause, is the one reported
+                lookedAgain = true;
+                Thread.sleep(500);
+                continue;
             }
             if (cause >= 0 && failed < 0 && !stopping) {
                 failed = cause;

@@ -6,6 +6,10 @@ import org.mae4j.io.Checkpoint;
 import org.mae4j.train.RunFolder;
 import picocli.CommandLine;
 
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * ./mae pretrain --workers 2 as a user runs it (a launcher JVM and two worker JVMs over the XGBoost collective),
- * a worker killed mid-run, and the distributed options' errors.
+ * a worker killed mid-run, the launcher's choice of the failure it reports, and the distributed options' errors.
  */
 class WorkersTest {
 
@@ -88,6 +92,43 @@ class WorkersTest {
         assertTrue(text.matches("(?s).*worker rank [01] exited with code 137; stopping the others.*"), text);
         assertTrue(workers.stream().noneMatch(ProcessHandle::isAlive), "every worker is gone");
         System.out.printf("launcher exited %.1f s after the kill%n", seconds);
+    }
+
+    /** A process that is alive until exitAfterMillis from its creation, then exited with code. */
+    private static final class Scripted extends Process {
+        private final long exitAt;
+        private final int code;
+        Scripted(long exitAfterMillis, int code) { this.exitAt = System.nanoTime() + exitAfterMillis * 1_000_000; this.code = code; }
+        @Override public boolean isAlive() { return System.nanoTime() < exitAt; }
+        @Override public int exitValue() { if (isAlive()) throw new IllegalThreadStateException("alive"); return code; }
+        @Override public int waitFor() throws InterruptedException {
+            while (isAlive()) Thread.sleep(10);
+            return code;
+        }
+        @Override public void destroy() { throw new UnsupportedOperationException("not used by await"); }
+        // await stops the workers still running once it has chosen the cause: in these scripts none is left by then
+        @Override public ProcessHandle toHandle() { throw new AssertionError("await chose its cause while a worker (exit code " + code + ") was still running"); }
+        @Override public OutputStream getOutputStream() { return OutputStream.nullOutputStream(); }
+        @Override public InputStream getInputStream() { return InputStream.nullInputStream(); }
+        @Override public InputStream getErrorStream() { return InputStream.nullInputStream(); }
+    }
+
+    private static int await(String what, Process... procs) throws Exception {
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        int code = Workers.await(List.of(procs), new PrintStream(text, true, StandardCharsets.UTF_8));
+        System.out.printf("%s: %d%n%s", what, code, text.toString(StandardCharsets.UTF_8));
+        return code;
+    }
+
+    @Test
+    void theKilledRankIsReportedEvenWhenItsSurvivorIsSeenExitingFirst() throws Exception {
+        // rank 0 lost its all-reduce and exited 2 before the launcher saw rank 1, the killed one, gone (reaped 150 ms later)
+        assertEquals(137, await("survivor first", new Scripted(0, 2), new Scripted(150, 137)));
+        // both already gone in one look: the signal wins whatever the rank order
+        assertEquals(137, await("one look", new Scripted(0, 137), new Scripted(0, 2)));
+        // an ordinary error with no signal death behind it keeps its own code; a clean run exits 0
+        assertEquals(3, await("ordinary error", new Scripted(0, 0), new Scripted(0, 3)));
+        assertEquals(0, await("clean", new Scripted(0, 0), new Scripted(50, 0)));
     }
 
     private record Run(int exit, String err) {}
