@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -28,7 +29,8 @@ import java.util.stream.Stream;
  * the same folder is refused at once instead of interleaving its metrics and replacing the checkpoint. On
  * opening, temporary files left by a crashed checkpoint write are removed, and on resume the metrics are cut
  * back to the checkpoint's step so that the steps after it, which the resumed run takes again, are not
- * logged twice.
+ * logged twice; the step losses kept from the resumed epoch seed its mean loss, so that a run resumed
+ * mid-epoch logs the epoch mean of the uninterrupted run.
  */
 public final class RunFolder implements AutoCloseable {
     public static final String CHECKPOINT = "checkpoint.zip", BEST = "checkpoint-best.zip", METRICS = "metrics.jsonl", LOCK = ".lock";
@@ -159,10 +161,11 @@ public final class RunFolder implements AutoCloseable {
     public static final class Metrics implements AutoCloseable {
         private final Path file;
         private final BufferedWriter out;
+        private final double[] lossesBeforeResume;
 
         Metrics(Path file, TrainingState resumeAt, Map<String, String> startInfo) throws IOException {
             this.file = file;
-            if (resumeAt != null && Files.exists(file)) cutBack(file, resumeAt);
+            this.lossesBeforeResume = resumeAt != null && Files.exists(file) ? cutBack(file, resumeAt) : new double[0];
             this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     resumeAt == null ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND);
             ObjectNode n = JSON.createObjectNode();
@@ -178,10 +181,12 @@ public final class RunFolder implements AutoCloseable {
 
         /**
          * Keeps the rows up to the checkpoint: steps <= its step, epoch ends <= its epoch; a torn last line (a
-         * kill during a write) goes too. Rewritten atomically.
+         * kill during a write) goes too. Rewritten atomically. Returns the kept losses of the epoch the checkpoint
+         * is in, in step order (one per step).
          */
-        static void cutBack(Path file, TrainingState at) throws IOException {
+        static double[] cutBack(Path file, TrainingState at) throws IOException {
             List<String> kept = new ArrayList<>();
+            TreeMap<Long, Double> resumedEpoch = new TreeMap<>();
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
                 JsonNode n;
                 try {
@@ -193,14 +198,25 @@ public final class RunFolder implements AutoCloseable {
                 String type = n.path("type").asText();
                 if (type.equals("step") && n.path("step").asLong() > at.step()) continue;
                 if (type.equals("epoch_end") && n.path("epoch").asInt() > at.epoch()) continue;
+                // rows count epochs from 1; at.epoch() is the number of epochs already finished
+                if (type.equals("step") && n.path("epoch").asInt() == at.epoch() + 1 && n.path("loss").isNumber()) {
+                    resumedEpoch.put(n.path("step").asLong(), n.path("loss").asDouble());
+                }
                 kept.add(line);
             }
             AtomicFiles.write(file, os -> {
                 for (String l : kept) os.write((l + "\n").getBytes(StandardCharsets.UTF_8));
             });
+            return resumedEpoch.values().stream().mapToDouble(Double::doubleValue).toArray();
         }
 
         public Path file() { return file; }
+
+        /**
+         * The step losses logged in the resumed epoch up to the checkpoint, in step order (empty for a fresh run);
+         * JSON keeps every double exactly, so their running sum is the uninterrupted run's.
+         */
+        double[] lossesBeforeResume() { return lossesBeforeResume.clone(); }
 
         void step(Trainer.StepReport r) {
             ObjectNode n = JSON.createObjectNode();

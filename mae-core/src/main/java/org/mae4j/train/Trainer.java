@@ -215,6 +215,16 @@ public final class Trainer {
             }
             double lossSum = 0;
             int lossCount = 0;
+            if (done > 0 && run != null) {   // resumed mid-epoch: the epoch's mean also covers the steps before the checkpoint
+                double[] before = run.metrics().lossesBeforeResume();
+                if (before.length == done) {
+                    for (double l : before) lossSum += l;
+                    lossCount = (int) done;
+                } else {
+                    LOG.info("epoch {}: the metrics hold {} of the {} step losses before the resume point, so its logged mean loss covers only the steps after it",
+                            epoch + 1, before.length, done);
+                }
+            }
             End end = null;
             try (TrainData.Source batches = data.open(options.seed(), epoch, (int) done * options.accum(), options.batch(), rank * share, share)) {
                 for (long s = done; s < stepsPerEpoch && end == null; s++) {

@@ -140,6 +140,13 @@ class PretrainingTest {
         List<Double> steps = Files.readAllLines(dir.resolve("b").resolve(RunFolder.METRICS)).stream()
                 .filter(l -> l.contains("\"type\":\"step\"")).map(l -> RunFolder.numbers(l).get("step")).toList();
         assertEquals(List.of(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0), steps);
+        // and each epoch's mean loss is the uninterrupted run's, also epoch 2 that the resume split (steps 4 | 5-6)
+        assertEquals(epochLosses(dir.resolve("a")), epochLosses(dir.resolve("b")), "epoch mean losses: uninterrupted vs resumed at step 4");
+    }
+
+    private static List<Double> epochLosses(Path run) throws java.io.IOException {
+        return Files.readAllLines(run.resolve(RunFolder.METRICS)).stream()
+                .filter(l -> l.contains("\"type\":\"epoch_end\"")).map(l -> RunFolder.numbers(l).get("loss")).toList();
     }
 
     @Test

@@ -58,6 +58,7 @@ class RunFolderTest {
             assertEquals(6, lines.size(), String.join("\n", lines));
             assertTrue(lines.get(4).contains("\"step\":3"), lines.get(4));
             assertTrue(lines.get(5).contains("\"resumed_at_step\":3") && lines.get(5).contains("\"kernels\":\"java\""), lines.get(5));
+            assertArrayEquals(new double[] {1.8}, f.metrics().lossesBeforeResume(), "the resumed epoch's step losses up to the checkpoint");
         }
     }
 }
