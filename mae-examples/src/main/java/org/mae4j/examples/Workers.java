@@ -89,14 +89,14 @@ final class Workers {
                 // and an ordinary error the consequence: a survivor exits 2 when its all-reduce loses the dead rank
                 if (p.exitValue() != 0 && (cause < 0 || (p.exitValue() > 128 && procs.get(cause).exitValue() <= 128))) cause = r;
             }
-            if (cause >= 0 && failed < 0 && !stopping && procs.get(cause).exitValue() <= 128 && !lookedAgain) {
-                // an ordinary error may be a survivor that lost a killed rank whose exit is not reaped yet: one more
-                // look a moment later, so that the death by signal, the cause, is the one reported
-                lookedAgain = true;
-                Thread.sleep(500);
-                continue;
-            }
             if (cause >= 0 && failed < 0 && !stopping) {
+                if (procs.get(cause).exitValue() <= 128 && !lookedAgain) {
+                    // an ordinary error may be a survivor that lost a killed rank whose exit is not reaped yet: one
+                    // more look a moment later, so that the death by signal, the cause, is the one reported
+                    lookedAgain = true;
+                    Thread.sleep(500);
+                    continue;
+                }
                 failed = cause;
                 code = procs.get(cause).exitValue();
                 out.printf("mae: worker rank %d exited with code %d; stopping the others%n", cause, code);
