@@ -71,9 +71,20 @@ class MaeConfigTest {
     }
 
     @Test
+    void liteKeepsTinyFmnist6sEncoderWithAOneBlockDecoder() {
+        MaeConfig lite = MaeConfig.tinyFmnist6Lite(), six = MaeConfig.tinyFmnist6();
+        // the encoder is what fine-tuning, probes and the shipped weights use: it must be tinyFmnist6's exactly
+        assertEquals(six.encoder(), lite.encoder());
+        assertEquals(six.withDecoder(lite.decoder()), lite);
+        assertEquals(new VitSpec(128, 1, 4, 4), lite.decoder());
+        assertThrows(IllegalArgumentException.class, () -> six.withDecoder(new VitSpec(126, 1, 3, 4)), "a width not divisible by 4 is refused");
+    }
+
+    @Test
     void presetByNameMatchesFactoryAndUnknownNameIsRejected() {
-        assertEquals(List.of("maeVitBasePatch16", "maeVitHugePatch14", "maeVitLargePatch16", "micro", "tinyFmnist", "tinyFmnist6", "vitTiny32"),
+        assertEquals(List.of("maeVitBasePatch16", "maeVitHugePatch14", "maeVitLargePatch16", "micro", "tinyFmnist", "tinyFmnist6", "tinyFmnist6Lite", "vitTiny32"),
                 MaeConfig.presetNames());
+        assertEquals(MaeConfig.tinyFmnist6Lite(), MaeConfig.preset("tinyFmnist6Lite"));
         assertEquals(MaeConfig.tinyFmnist(), MaeConfig.preset("tinyFmnist"));
         assertEquals(MaeConfig.micro(), MaeConfig.preset("micro"));
         assertEquals(MaeConfig.vitTiny32(), MaeConfig.preset("vitTiny32"));
