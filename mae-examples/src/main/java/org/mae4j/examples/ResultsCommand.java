@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.mae4j.examples.viz.LabelEfficiency;
 import org.mae4j.examples.viz.LossCurve;
 import org.mae4j.io.AtomicFiles;
 import org.mae4j.train.RunFolder;
@@ -47,7 +48,30 @@ public final class ResultsCommand implements Callable<Integer> {
     /** One step of the study, as run.sh recorded it in NAME.row: name, protocol, encoder, result file, command. */
     record Step(String name, String protocol, String encoder, Path result, String command, double hours) {
         boolean done() { return Files.exists(result); }
+
+        /** The step's --labels (a fraction of the training set, or a count above 1); all labels (1) without it. */
+        double labels() {
+            java.util.regex.Matcher m = LABELS.matcher(command);
+            if (!m.find()) return 1;
+            try {
+                return Double.parseDouble(m.group(1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("step " + name + ": --labels '" + m.group(1) + "' is not a number");
+            }
+        }
+
+        /** The step's --label-seed (0 without it, as the commands' default). */
+        long labelSeed() {
+            java.util.regex.Matcher m = LABEL_SEED.matcher(command);
+            return m.find() ? Long.parseLong(m.group(1)) : 0;
+        }
+
+        /** The name without its label tag: "finetune-mae-l0.01-s2" is the arm "finetune-mae". */
+        String arm() { return name.replaceFirst("-l[0-9.eE+-]+-s[0-9]+$", ""); }
     }
+
+    private static final java.util.regex.Pattern LABELS = java.util.regex.Pattern.compile("--labels[ =](\\S+)"),
+            LABEL_SEED = java.util.regex.Pattern.compile("--label-seed[ =](-?[0-9]+)");
 
     @Override
     public Integer call() throws IOException {
@@ -61,6 +85,8 @@ public final class ResultsCommand implements Callable<Integer> {
         StringBuilder table = new StringBuilder("| step | protocol | encoder | top-1 | top-5 | hours | command |\n|---|---|---|---|---|---|---|\n");
         Step best = null;
         double bestTop1 = -1;
+        List<LabelEfficiency.Point> points = new ArrayList<>();
+        boolean labelled = false;
         for (Step s : steps) {
             copyEpochRows(s);
             if (s.protocol().equals("pretrain")) {
@@ -96,7 +122,11 @@ public final class ResultsCommand implements Callable<Integer> {
             row.put("encoder", s.encoder());
             row.put("top1", top1);
             row.put("top5", top5);
+            row.put("labels", s.labels());
+            row.put("label_seed", s.labelSeed());
             row.put("hours", round(s.hours(), 3));
+            points.add(new LabelEfficiency.Point(s.arm(), s.labels(), s.labelSeed(), top1));
+            labelled |= LABELS.matcher(s.command()).find();
             row.put("command", s.command());
             table.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2f%% | %.2f%% | %.2f | `%s` |%n", s.name(), s.protocol(), s.encoder(),
                     100 * top1, 100 * top5, s.hours(), s.command()));
@@ -108,6 +138,13 @@ public final class ResultsCommand implements Callable<Integer> {
         byte[] md = table.toString().getBytes(StandardCharsets.UTF_8);
         AtomicFiles.write(out.resolve("table.md"), os -> os.write(md));
         pictures(steps, best);
+        if (labelled) {
+            // Study II: top-1 against the label fraction, mean and spread over the label seeds
+            List<LabelEfficiency.Cell> cells = LabelEfficiency.cells(points);
+            byte[] le = LabelEfficiency.table(cells).getBytes(StandardCharsets.UTF_8);
+            AtomicFiles.write(out.resolve("label-efficiency.md"), os -> os.write(le));
+            LabelEfficiency.chart(cells, "Fashion-MNIST: test top-1 against the labels used", out.resolve("label-efficiency.png"));
+        }
         System.out.printf(Locale.ROOT, "%d of %d steps done; wrote %s%n", steps.stream().filter(Step::done).count(), steps.size(), out.resolve("results.json"));
         return 0;
     }

@@ -68,6 +68,55 @@ class ResultsCommandTest {
     }
 
     @Test
+    void labelFractionsAndSeedsGiveTheLabelEfficiencyTableAndChart(@TempDir Path tmp) throws Exception {
+        Path runs = Files.createDirectories(tmp.resolve("runs")), out = tmp.resolve("out");
+        double[][] top1 = {{0.50, 0.54, 0.58}, {0.80, 0.82, 0.84}};   // fine-tuning at 1% and 10%, three seeds each
+        String[] fractions = {"0.01", "0.1"};
+        for (int f = 0; f < 2; f++) {
+            for (int s = 0; s < 3; s++) {
+                String name = "finetune-mae-l" + fractions[f] + "-s" + s;
+                row(runs, name, "finetune", "mae", name + ".json", "./mae finetune --weights W --labels " + fractions[f] + " --label-seed " + s, "60");
+                Files.writeString(runs.resolve(name + ".json"), "{\"test_top1\": " + top1[f][s] + ", \"test_top5\": 0.99}");
+            }
+        }
+        row(runs, "knn-raw-l1-s0", "knn", "raw-pixels", "knn-raw-l1-s0.json", "./mae knn --raw-pixels --labels 1 --label-seed 0", "6");
+        Files.writeString(runs.resolve("knn-raw-l1-s0.json"), "{\"test_top1\": 0.8569, \"test_top5\": 0.99}");
+
+        CommandLine cl = Mae.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        assertEquals(0, cl.execute("results", "--runs", runs.toString(), "--out", out.toString()), err.toString());
+
+        JsonNode rows = new ObjectMapper().readTree(out.resolve("results.json").toFile()).get("rows");
+        assertEquals(7, rows.size());
+        for (JsonNode r : rows) {
+            String name = r.get("name").asText();
+            assertEquals(name.contains("-l0.01-") ? 0.01 : name.contains("-l0.1-") ? 0.1 : 1.0, r.get("labels").asDouble(), 0, name);
+            assertEquals(Long.parseLong(name.substring(name.length() - 1)), r.get("label_seed").asLong(), name);
+        }
+        String table = Files.readString(out.resolve("label-efficiency.md"));
+        assertTrue(table.startsWith("| arm | 1% labels | 10% labels | 100% labels |"), table);
+        assertTrue(table.contains("| finetune-mae | 54.00% (50.00-58.00, 3 seeds) | 82.00% (80.00-84.00, 3 seeds) | - |"), table);
+        assertTrue(table.contains("| knn-raw | - | - | 85.69% |"), table);
+        java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(out.resolve("label-efficiency.png").toFile());
+        assertEquals(1000, png.getWidth());
+        assertEquals(560, png.getHeight());
+        if (System.getenv("MAE4J_KEEP_CHART") != null) Files.copy(out.resolve("label-efficiency.png"), Path.of(System.getenv("MAE4J_KEEP_CHART")),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Test
+    void aStudyWithoutLabelFractionsDrawsNoLabelEfficiencyChart(@TempDir Path tmp) throws Exception {
+        Path runs = Files.createDirectories(tmp.resolve("runs")), out = tmp.resolve("out");
+        row(runs, "knn-raw", "knn", "raw-pixels", "knn-raw.json", "./mae knn --raw-pixels", "18");
+        Files.writeString(runs.resolve("knn-raw.json"), "{\"test_top1\": 0.8569, \"test_top5\": 0.9906}");
+        assertEquals(0, Mae.commandLine().execute("results", "--runs", runs.toString(), "--out", out.toString()));
+        assertEquals(1.0, new ObjectMapper().readTree(out.resolve("results.json").toFile()).get("rows").get(0).get("labels").asDouble(), 0,
+                "a study I row is a run on all labels");
+        assertFalse(Files.exists(out.resolve("label-efficiency.png")));
+    }
+
+    @Test
     void aBadRowIsNamed(@TempDir Path tmp) throws Exception {
         Path runs = Files.createDirectories(tmp.resolve("runs"));
         row(runs, "knn-x", "knn", "pixels", "knn-x.json", "./mae knn");
