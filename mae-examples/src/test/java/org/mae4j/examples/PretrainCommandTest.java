@@ -65,6 +65,28 @@ class PretrainCommandTest {
         assertTrue(Files.exists(out.resolve("recon-epoch-002.png")));
     }
 
+    /**
+     * Study II's continuation on a fresh machine (docs/study2/run.sh): only checkpoint.zip and metrics.jsonl of a
+     * stopped run are committed; copied into an empty folder elsewhere they continue the run exactly as if it had
+     * never stopped. tinyFmnist6Lite, the study's preset.
+     */
+    @Test
+    void aStoppedRunContinuesFromACopyOfItsCheckpointAndMetricsInAnotherFolder(@TempDir Path tmp) throws Exception {
+        String[] base = {"pretrain", "--preset", "tinyFmnist6Lite", "--limit", "48", "--batch", "16", "--epochs", "3", "--viz-images", "0"};
+        Path whole = tmp.resolve("whole"), stopped = tmp.resolve("stopped"), copy = tmp.resolve("fresh-clone/continue");
+        assertEquals(0, mae(concat(base, "--out", whole.toString())).exit());
+        assertEquals(0, mae(concat(base, "--out", stopped.toString(), "--max-steps", "4")).exit(), "stops in the middle of epoch 2");
+        Files.createDirectories(copy);
+        for (String f : List.of("checkpoint.zip", "metrics.jsonl")) Files.copy(stopped.resolve(f), copy.resolve(f));
+        Run continued = mae(concat(base, "--out", copy.toString(), "--resume", copy.resolve("checkpoint.zip").toString()));
+        assertEquals(0, continued.exit(), continued.err());
+        assertArrayEquals(Checkpoint.load(whole.resolve("checkpoint.zip")).params().flatParams().data().asFloat(),
+                Checkpoint.load(copy.resolve("checkpoint.zip")).params().flatParams().data().asFloat(), "the continued run's weights are the uninterrupted run's");
+        List<Double> wholeMeans = lines(whole.resolve("metrics.jsonl"), "epoch_end").stream().map(l -> org.mae4j.train.RunFolder.numbers(l).get("loss")).toList();
+        List<Double> copyMeans = lines(copy.resolve("metrics.jsonl"), "epoch_end").stream().map(l -> org.mae4j.train.RunFolder.numbers(l).get("loss")).toList();
+        assertEquals(wholeMeans, copyMeans, "every epoch's mean loss, the resumed epoch's included");
+    }
+
     @Test
     void aCorruptImageInAFolderIsSkippedWithACountOrFailsTheRunNamingIt(@TempDir Path tmp) throws Exception {
         Path images = tmp.resolve("images");
