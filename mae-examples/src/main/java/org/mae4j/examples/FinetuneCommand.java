@@ -235,6 +235,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
 
     /** --eval: scores a saved classifier on the test set. */
     private int evaluate(Path checkpoint) throws IOException {
+        if (labels.given()) throw new IllegalArgumentException("--labels chooses training images; --eval only scores the test set");
         Checkpoint.Contents c = Checkpoint.load(checkpoint);
         Kernels kernels = MaskedAutoencoder.defaultKernels(DataType.FLOAT);
         VitClassifier model = classifier(c, kernels, checkpoint);
