@@ -97,6 +97,8 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
     double clipGrad;
     @Option(names = "--val-fraction", defaultValue = "0.1", description = "Fraction of the training data held out to choose the best epoch (never the test set).")
     double valFraction;
+    @Mixin
+    LabelOptions labels = new LabelOptions();
     @Option(names = "--eval", description = "Only score this saved classifier (a finetune checkpoint) on the test set.")
     Path eval;
     @Mixin
@@ -133,6 +135,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
             inputs.data = resumed.identity("--data", "data", inputs.data);
             inputs.limit = resumed.identity("--limit", "limit", inputs.limit);
             valFraction = resumed.identity("--val-fraction", "val_fraction", valFraction);
+            labels.resume(resumed);
             smoothing = resumed.identity("--smoothing", "smoothing", smoothing);
             weightDecay = resumed.identity("--weight-decay", "weight_decay", weightDecay);
             clipGrad = resumed.identity("--clip-grad", "clip_grad", clipGrad);
@@ -155,6 +158,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
             if (c.normalization() != null) normalization.requireSameAs(c.normalization(), run.resume);
             encoder = c.provenance().getOrDefault("encoder", run.resume.toString());
         } else {
+            labels.amount();   // a bad --labels is refused before the weights load
             PretrainedWeights.Loaded w = inputs.encoder(run.seed);
             Finite.requireWeights(w.params(), inputs.describe(run.seed));
             ImageDataset all = inputs.train(w.config());
@@ -168,8 +172,8 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
         }
         MaeConfig cfg = model.config();
         ImageDataset all = inputs.train(cfg), test = inputs.test(cfg);
-        Split[] parts = Split.holdOut(all, valFraction, run.seed);
-        ImageDataset train = parts[0], val = parts[1];
+        Split[] parts = labels.holdOut(all, valFraction, run.seed);
+        ImageDataset train = labels.labelled(parts[0], all.size()), val = parts[1];
         if (!(cropScale > 0 && cropScale <= 1)) throw new IllegalArgumentException("--crop-scale must be in (0, 1], got " + cropScale);
         Transform augment = new FineTuneTransform(FineTuneTransform.crop(cropScale, norm.mean(), norm.std()),
                 RandAugmentPolicy.parse(aa, norm, cfg.channels()), reprob > 0 ? RandomErasing.of(reprob) : RandomErasing.off());
@@ -193,10 +197,12 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
         recipe.put("reprob", Double.toString(reprob));
         recipe.put("crop_scale", Double.toString(cropScale));
         recipe.put("aa", aa);
+        recipe.putAll(labels.recorded());
         Map<String, String> provenance = Provenance.of("finetune", kernels);
         provenance.put("transform", augment.toString());
         provenance.put("data", all.toString());
         provenance.put("encoder", encoder);
+        provenance.putAll(labels.recorded());
         System.out.printf(Locale.ROOT, "fine-tuning %s: %d classes, %d train / %d validation / %d test images, lr %.3g%n", encoder, model.classes(),
                 train.size(), val.size(), test.size(), options.absoluteLr());
 
@@ -229,6 +235,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
 
     /** --eval: scores a saved classifier on the test set. */
     private int evaluate(Path checkpoint) throws IOException {
+        if (labels.given()) throw new IllegalArgumentException("--labels chooses training images; --eval only scores the test set");
         Checkpoint.Contents c = Checkpoint.load(checkpoint);
         Kernels kernels = MaskedAutoencoder.defaultKernels(DataType.FLOAT);
         VitClassifier model = classifier(c, kernels, checkpoint);
@@ -250,8 +257,10 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
         System.out.printf(Locale.ROOT, "test set (%d images) with %s: top-1 %.2f%%, top-5 %.2f%%%n", test.size(), checkpoint, 100 * s.top1(), 100 * s.top5());
         ConfusionMatrix.write(out.resolve("confusion.png"), String.format(Locale.ROOT, "test set, %s: top-1 %.2f%%", checkpoint.getFileName(), 100 * s.top1()),
                 s.confusion(), names.size() == s.confusion().length ? names : List.of());
-        Json.write(out.resolve("finetune.json"), Map.of("checkpoint", checkpoint.toString(), "test_images", test.size(),
+        Map<String, Object> result = new LinkedHashMap<>(Map.of("checkpoint", checkpoint.toString(), "test_images", test.size(),
                 "test_top1", s.top1(), "test_top5", s.top5()));
+        result.putAll(labels.json());
+        Json.write(out.resolve("finetune.json"), result);
     }
 
     /** The classifier a finetune checkpoint holds. */

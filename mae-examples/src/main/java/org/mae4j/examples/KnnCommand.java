@@ -37,6 +37,8 @@ public final class KnnCommand implements Callable<Integer> {
     double temperature;
     @Option(names = "--knn-train", defaultValue = "0", description = "Use the first N training images as the neighbours (0 = all).")
     int knnTrain;
+    @Mixin
+    LabelOptions labels = new LabelOptions();
     @Option(names = "--seed", defaultValue = "0", description = "Seed of --random-init.")
     long seed;
     @Option(names = "--batch", defaultValue = "256", description = "Images per encoder pass.")
@@ -51,6 +53,8 @@ public final class KnnCommand implements Callable<Integer> {
         Features.Pool p = Features.Pool.parse("--pool", pool);
         Knn knn = new Knn(k, temperature);
         if (knnTrain < 0) throw new IllegalArgumentException("--knn-train must be >= 0, got " + knnTrain);
+        labels.amount();   // a bad --labels is refused before the weights load
+        if (labels.given() && knnTrain > 0) throw new IllegalArgumentException("--knn-train and --labels both choose the neighbours: give one");
         MaskedAutoencoder model = null;
         MaeConfig cfg;
         String source;
@@ -66,6 +70,7 @@ public final class KnnCommand implements Callable<Integer> {
         }
         ImageDataset train = inputs.train(cfg), test = inputs.test(cfg);
         if (knnTrain > 0 && knnTrain < train.size()) train = new Subset(train, knnTrain);
+        train = labels.labelled(train, train.size());   // the neighbours: the labelled images only
         Augment norm = normalization.apply(Augment.mae(cfg.channels()));
         long t0 = System.nanoTime();
         Features ftrain = model == null ? Features.pixels(train, norm) : Features.extract(model, train, norm, p, batch, null);
@@ -77,9 +82,11 @@ public final class KnnCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%d-NN (T %.2f) of %s, %s features: test top-1 %.2f%%, top-5 %.2f%% (%d neighbours, %d queries; features %.0f s, kNN %.0f s)%n",
                 k, temperature, source, rawPixels ? "raw-pixel" : pool, 100 * s.top1(), 100 * s.top5(), ftrain.n(), ftest.n(), featureSeconds, knnSeconds);
         if (out != null) {
-            Json.write(out, Map.of("encoder", source, "features", rawPixels ? "raw-pixels" : pool, "k", k, "temperature", temperature,
+            Map<String, Object> result = new java.util.LinkedHashMap<>(Map.of("encoder", source, "features", rawPixels ? "raw-pixels" : pool, "k", k, "temperature", temperature,
                     "train_images", ftrain.n(), "test_images", ftest.n(), "test_top1", s.top1(), "test_top5", s.top5(),
                     "feature_seconds", featureSeconds, "knn_seconds", knnSeconds));
+            result.putAll(labels.json());
+            Json.write(out, result);
         }
         return 0;
     }

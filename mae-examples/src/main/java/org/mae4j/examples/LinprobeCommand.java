@@ -66,6 +66,8 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
     double weightDecay;
     @Option(names = "--val-fraction", defaultValue = "0", description = "Fraction of the training data held out to score each epoch and keep the best (0: all images train, as the reference).")
     double valFraction;
+    @Mixin
+    LabelOptions labels = new LabelOptions();
     @Option(names = "--extract-batch", defaultValue = "256", description = "Images per encoder pass when extracting features.")
     int extractBatch;
     @Mixin
@@ -92,6 +94,7 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
             pool = resumed.identity("--pool", "pool", pool);
             blocks = resumed.identity("--features-from-blocks", "blocks", blocks);
             valFraction = resumed.identity("--val-fraction", "val_fraction", valFraction);
+            labels.resume(resumed);
             weightDecay = resumed.identity("--weight-decay", "weight_decay", weightDecay);
             augment = Boolean.parseBoolean(resumed.identity("--augment", "augment", Boolean.toString(augment)));
             rawPixels = Boolean.parseBoolean(resumed.identity("--raw-pixels", "raw_pixels", Boolean.toString(rawPixels)));
@@ -105,6 +108,7 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
                 else inputs.weights = Path.of(encoder);
             }
         }
+        labels.amount();   // a bad --labels is refused before the weights load
         if (rawPixels && (augment || blocks != 1)) throw new IllegalArgumentException("--raw-pixels takes no --augment or --features-from-blocks");
         MaeConfig cfg;
         MaskedAutoencoder model = null;
@@ -120,8 +124,9 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
             source = inputs.describe(run.seed);
         }
         ImageDataset all = inputs.train(cfg), test = inputs.test(cfg);
-        Split[] parts = valFraction > 0 ? Split.holdOut(all, valFraction, run.seed) : null;
-        ImageDataset train = parts == null ? all : parts[0];
+        Split[] parts = valFraction > 0 ? labels.holdOut(all, valFraction, run.seed) : null;
+        // features of the labelled images only are extracted: a 1% probe reads 600 images, not 60,000
+        ImageDataset train = labels.labelled(parts == null ? all : parts[0], all.size());
         Augment norm = normalization.apply(Augment.mae(cfg.channels()));
         long t0 = System.nanoTime();
         Features ftest = features("test", model, test, norm, p);
@@ -163,10 +168,12 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
         recipe.put("weight_decay", Double.toString(weightDecay));
         recipe.put("augment", Boolean.toString(augment));
         recipe.put("raw_pixels", Boolean.toString(rawPixels));
+        recipe.putAll(labels.recorded());
         org.mae4j.engine.Kernels kernels = model == null ? MaskedAutoencoder.defaultKernels(DataType.FLOAT) : model.kernels();
         Map<String, String> provenance = Provenance.of("linprobe", kernels);
         provenance.put("data", all.toString());
         provenance.put("encoder", source);
+        provenance.putAll(labels.recorded());
         if (!rawPixels) provenance.put("encoder_weights", inputs.randomInit ? "random-init:" + inputs.preset : inputs.weights.toAbsolutePath().toString());
         Map<String, String> describe = Map.of("features", rawPixels ? "raw-pixels" : pool, "blocks", Integer.toString(blocks));
         System.out.printf(Locale.ROOT, "linear probe of %s: %d-d features, %d classes, %d train / %s%d test images (features %.0f s), lr %.3g%n",
@@ -189,9 +196,11 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
             folder.metrics().row("test", Map.of("checkpoint", chosen.getFileName().toString(), "test_top1", s.top1(), "test_top5", s.top5()));
             System.out.printf(Locale.ROOT, "linear probe of %s (%s features): test top-1 %.2f%%, top-5 %.2f%% (%d test images, head %s)%n",
                     source, rawPixels ? "raw-pixel" : pool, 100 * s.top1(), 100 * s.top5(), test.size(), chosen.getFileName());
-            Json.write(out.resolve("linprobe.json"), Map.of("encoder", source, "features", rawPixels ? "raw-pixels" : pool, "blocks", blocks,
+            Map<String, Object> result = new LinkedHashMap<>(Map.of("encoder", source, "features", rawPixels ? "raw-pixels" : pool, "blocks", blocks,
                     "train_images", train.size(), "test_images", test.size(), "test_top1", s.top1(), "test_top5", s.top5(),
                     "feature_seconds", extractSeconds, "checkpoint", chosen.toString()));
+            result.putAll(labels.json());
+            Json.write(out.resolve("linprobe.json"), result);
         }
         return 0;
     }

@@ -25,7 +25,7 @@ final class Provenance {
     /** What metrics.jsonl's "start" row records. */
     static Map<String, String> startRow(Map<String, String> provenance) {
         Map<String, String> m = new LinkedHashMap<>();
-        for (String k : new String[] {"command", "mae4j_version", "git_commit", "kernels", "skipped_images"}) if (provenance.containsKey(k)) m.put(k, provenance.get(k));
+        for (String k : new String[] {"command", "mae4j_version", "git_commit", "kernels", "skipped_images", "labels", "label_seed", "labelled_images", "labels_per_class"}) if (provenance.containsKey(k)) m.put(k, provenance.get(k));
         return m;
     }
 }

@@ -38,6 +38,18 @@ final class Resumed {
     String identity(String option, String key, String value) {
         String saved = checkpoint.options().get(key);
         if (saved == null) return value;   // older checkpoints: the option as given
+        return keep(option, saved, value);
+    }
+
+    /**
+     * An identity option that checkpoints without it were all made with one value, {@code before} (an option
+     * that did not exist yet, or that is recorded only when given): the checkpoint's value or that one.
+     */
+    String identity(String option, String key, String value, String before) {
+        return keep(option, checkpoint.options().getOrDefault(key, before), value);
+    }
+
+    private String keep(String option, String saved, String value) {
         if (wasGiven(option) && !same(saved, value)) {
             throw new IllegalArgumentException(option + " " + value + " conflicts with the checkpoint's " + saved + " (" + source
                     + "): a resumed run keeps it; start a new run in another --out to change it");
