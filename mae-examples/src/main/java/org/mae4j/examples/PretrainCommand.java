@@ -90,12 +90,15 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
     DistributedOptions dist = new DistributedOptions();
     @Option(names = "--viz-images", defaultValue = "8", description = "Images in each epoch's reconstruction picture (0 = none).")
     int vizImages;
-    @Option(names = "--knn-every", defaultValue = "0", description = "Every N epochs and at the end, score a weighted k-NN (k 20, T 0.07, cls features) "
+    @Option(names = "--knn-every", defaultValue = "0", description = "Every N epochs and at the end, score a weighted k-NN (k 20, T 0.07, --knn-pool features) "
             + "of a held-out tenth of the training images (the finetune --val-fraction 0.1 split of the same --seed), and of the test set at the end; "
             + "logged to metrics.jsonl and drawn under the loss (0 = never).")
     int knnEvery;
     @Option(names = "--knn-train", defaultValue = "0", description = "With --knn-every: the neighbours are the first N of the other training images (0 = all: slower).")
     int knnTrain;
+    @Option(names = "--knn-pool", defaultValue = "cls", description = "With --knn-every: the feature per image, cls or mean (of the patch tokens: "
+            + "the usual read-out of an MAE encoder, whose cls token gets no direct training signal).")
+    String knnPool;
     @Option(names = "--test-data", description = "With --knn-every: labeled test data (default: the test split of --data for Fashion-MNIST; none for an image folder).")
     String testData;
 
@@ -106,7 +109,10 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
         if (vizImages < 0) throw new IllegalArgumentException("--viz-images must be >= 0, got " + vizImages);
         if (knnEvery < 0) throw new IllegalArgumentException("--knn-every must be >= 0, got " + knnEvery);
         if (knnTrain < 0) throw new IllegalArgumentException("--knn-train must be >= 0, got " + knnTrain);
-        if (knnEvery == 0 && (knnTrain != 0 || testData != null)) throw new IllegalArgumentException("--knn-train and --test-data need --knn-every");
+        if (knnEvery == 0 && (knnTrain != 0 || testData != null || !knnPool.equals("cls"))) {
+            throw new IllegalArgumentException("--knn-train, --knn-pool and --test-data need --knn-every");
+        }
+        Features.Pool.parse("--knn-pool", knnPool);   // a bad word is refused before any work
         dist.validate();
         if ((dist.workers > 0 || dist.isRank()) && knnEvery > 0) {
             throw new IllegalArgumentException("--knn-every is not available in data-parallel training yet: score the checkpoint with ./mae knn");
@@ -158,6 +164,7 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
         Map<String, String> provenance = Provenance.of("pretrain", kernels);
         provenance.put("data", dataset.toString());
         if (dataset instanceof org.mae4j.data.ImageFolder f) provenance.put("skipped_images", Integer.toString(f.skipped().size()));
+        if (knnEvery > 0) provenance.put("knn_pool", knnPool);
         Normalization norm = new Normalization(augment.mean(), augment.std());
         LOG.info("model {}: {} parameters; data {}; output {}", cfg, model.params().numTrainable(), dataset, out.toAbsolutePath());
 
@@ -186,9 +193,10 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
         String testSpec = testData != null || Datasets.hasTestSplit(data) ? Datasets.testSpec(data, testData) : null;
         ImageDataset test = testSpec == null ? null
                 : Datasets.open(testSpec, dataset.channels(), dataset.imageSize(), false, limit, onBadImage);
-        LOG.info("k-NN every {} epochs: {} neighbours, {} queries{}", knnEvery, bank.size(), parts[1].size(),
+        LOG.info("k-NN ({} features) every {} epochs: {} neighbours, {} queries{}", knnPool, knnEvery, bank.size(), parts[1].size(),
                 test == null ? "; no test set (give --test-data)" : "; the test set (" + test.size() + ") at the end");
-        return new KnnMonitor(new KnnEvaluation(bank, parts[1], augment, Features.Pool.CLS, Knn.dino(), 256), test, model, knnEvery, epochs);
+        return new KnnMonitor(new KnnEvaluation(bank, parts[1], augment, Features.Pool.parse("--knn-pool", knnPool), Knn.dino(), 256), test, model,
+                knnEvery, epochs);
     }
 
     static final double KNN_VAL_FRACTION = 0.1;

@@ -148,6 +148,28 @@ class PretrainCommandTest {
     }
 
     @Test
+    void knnPoolMeanScoresTheMeanOfThePatchTokens(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("mean");
+        Run r = mae("pretrain", "--limit", "64", "--batch", "16", "--epochs", "1", "--viz-images", "0", "--preset", "tinyFmnist6Lite",
+                "--knn-every", "1", "--knn-train", "40", "--knn-pool", "mean", "--out", out.toString());
+        assertEquals(0, r.exit(), r.err());
+        Checkpoint.Contents c = Checkpoint.load(out.resolve("checkpoint.zip"));
+        var model = new org.mae4j.mae.MaskedAutoencoder(c.config(), c.params(), org.mae4j.mae.MaskedAutoencoder.defaultKernels(org.nd4j.linalg.api.buffer.DataType.FLOAT));
+        var split = org.mae4j.data.Split.holdOut(new org.mae4j.data.Subset(EmbeddedFashionMnist.load(true), 64), 0.1, 0);
+        var augment = org.mae4j.data.Augment.mae(1).withNormalization(c.normalization().mean(), c.normalization().std());
+        double logged = org.mae4j.train.RunFolder.numbers(lines(out.resolve("metrics.jsonl"), "epoch_end").get(0)).get("knn_val_top1");
+        assertEquals(new org.mae4j.probe.KnnEvaluation(new org.mae4j.data.Subset(split[0], 40), split[1], augment, org.mae4j.probe.Features.Pool.MEAN,
+                org.mae4j.probe.Knn.dino(), 256).score(model).score().top1(), logged, 1e-12, "the logged score is the mean-pooled one");
+        assertEquals("mean", c.provenance().get("knn_pool"));
+        Run bad = mae("pretrain", "--out", tmp.resolve("bad").toString(), "--knn-every", "1", "--knn-pool", "max");
+        assertEquals(2, bad.exit());
+        assertTrue(bad.err().contains("--knn-pool") && bad.err().contains("max") && bad.err().lines().count() == 1, bad.err());
+        Run alone = mae("pretrain", "--out", tmp.resolve("alone").toString(), "--knn-pool", "mean");
+        assertEquals(2, alone.exit());
+        assertTrue(alone.err().contains("--knn-every"), alone.err());
+    }
+
+    @Test
     void badArgumentsGiveOneClearLine(@TempDir Path tmp) {
         Run r = mae("pretrain", "--out", tmp.resolve("a").toString(), "--batch", "0");
         assertEquals(2, r.exit());
