@@ -43,7 +43,7 @@ finish() {
 M=./mae
 lim=(--limit $LIMIT)
 
-# 1. MAE pretraining on every training image (no labels), k-NN of a held-out tenth every KNN_EVERY epochs
+# 1. MAE pretraining on every training image (no labels), k-NN (mean-pooled features) of a held-out tenth every KNN_EVERY epochs
 if [ ! -f "$R/pretrain/checkpoint.zip" ] && [ -f "$root/docs/study2/continue/checkpoint.zip" ] && [ "$scale" = full ]; then
   mkdir -p "$R/pretrain"
   cp "$root/docs/study2/continue/checkpoint.zip" "$root/docs/study2/continue/metrics.jsonl" "$R/pretrain/"
@@ -51,7 +51,7 @@ if [ ! -f "$R/pretrain/checkpoint.zip" ] && [ -f "$root/docs/study2/continue/che
   echo "study2: pretraining continues from the committed copy (docs/study2/continue/)"
 fi
 step pretrain pretrain mae "$R/pretrain.done" -- \
-  $M pretrain --preset $PRESET "${lim[@]}" --epochs $P_EPOCHS --warmup-epochs "$P_WARMUP" --knn-every $KNN_EVERY --knn-train $KNN_TRAIN \
+  $M pretrain --preset $PRESET "${lim[@]}" --epochs $P_EPOCHS --warmup-epochs "$P_WARMUP" --knn-every $KNN_EVERY --knn-train $KNN_TRAIN --knn-pool mean \
   --out "$R/pretrain"
 W="$R/pretrain/checkpoint.zip"
 [ "${STUDY_ONLY:-}" = pretrain ] && { echo "study2: pretraining done (STUDY_ONLY=pretrain)"; finish 0; }
