@@ -13,7 +13,6 @@ import org.mae4j.train.Trainer;
 
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -50,6 +49,9 @@ import java.util.function.Supplier;
  *                        fc_norm + head train ({@link VitClassifier.Spec#trains})
  */
 public record FinetuneRecipe(String name, int epochs, int batch, double blr, double minLr, double warmupEpochs, double smoothing, double layerDecay, double dropPath, double mixup, double cutmix, double mixupProb, double mixupSwitchProb, Crop crop, double reprob, String randAugment, VitClassifier.Pooling pooling, double weightDecay, double clipGrad, double valFraction, int trainableBlocks) {
+
+    /** The name of {@link #reference()}, which checkpoints from before named recipes ran. */
+    public static final String REFERENCE = "reference";
 
     /** {@link #trainableBlocks} for full fine-tuning: every tensor trains. */
     public static final int ALL_BLOCKS = VitClassifier.Spec.ALL_BLOCKS;
@@ -135,7 +137,7 @@ public record FinetuneRecipe(String name, int epochs, int batch, double blr, dou
      * clipping; 10% held out; full fine-tuning.
      */
     public static FinetuneRecipe reference() {
-        return new FinetuneRecipe("reference", 50, 64, 1e-3, 1e-6, 5, 0.1, 0.75, 0.1, 0.8, 1.0, 1.0, 0.5,
+        return new FinetuneRecipe(REFERENCE, 50, 64, 1e-3, 1e-6, 5, 0.1, 0.75, 0.1, 0.8, 1.0, 1.0, 0.5,
                 Crop.resized(FineTuneTransform.REFERENCE_SCALE), 0.25, RandAugment.MAE_POLICY, VitClassifier.Pooling.GLOBAL_AVERAGE,
                 0.05, 0, 0.1, ALL_BLOCKS);
     }
@@ -155,7 +157,7 @@ public record FinetuneRecipe(String name, int epochs, int batch, double blr, dou
     }
 
     private static final Map<String, Supplier<FinetuneRecipe>> PRESETS = Map.of(
-            "reference", FinetuneRecipe::reference,
+            REFERENCE, FinetuneRecipe::reference,
             "small-images", FinetuneRecipe::smallImages);
 
     /** The preset of that name ({@code reference}, {@code small-images}); one line listing the known names otherwise. */
@@ -255,7 +257,7 @@ public record FinetuneRecipe(String name, int epochs, int batch, double blr, dou
         if (crop instanceof Crop.Resized r) m.put("crop_scale", Double.toString(r.minScale()));
         m.put("crop", crop.text());
         m.put("aa", randAugment);
-        m.put("pooling", pooling.name().toLowerCase(Locale.ROOT));
+        m.put("pooling", pooling == VitClassifier.Pooling.CLS_TOKEN ? "cls" : "global");   // as the model description writes it
         m.put("drop_path", Double.toString(dropPath));
         m.put("trainable_blocks", trainableBlocksText(trainableBlocks));
         return m;

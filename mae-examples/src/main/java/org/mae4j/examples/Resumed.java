@@ -35,8 +35,14 @@ final class Resumed {
     }
 
     /** An identity option: the checkpoint's value; a different given value is refused. */
-    String identity(String option, String key, String value) {
-        String saved = checkpoint.options().get(key);
+    String identity(String option, String key, String value) { return identity(option, key, value, null); }
+
+    /**
+     * An identity option whose checkpoints before it existed ran it as absent (e.g. the reference recipe); a null
+     * absent takes the option as given.
+     */
+    String identity(String option, String key, String value, String absent) {
+        String saved = checkpoint.options().getOrDefault(key, absent);
         if (saved == null) return value;   // older checkpoints: the option as given
         if (wasGiven(option) && !same(saved, value)) {
             throw new IllegalArgumentException(option + " " + value + " conflicts with the checkpoint's " + saved + " (" + source
