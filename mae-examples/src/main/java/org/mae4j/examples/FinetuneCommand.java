@@ -46,9 +46,10 @@ import java.util.function.Function;
  * {@code ./mae finetune}: the encoder plus a classification head, all trained on the training engine; the
  * best epoch on a validation split held out of the training data is kept (checkpoint-best.zip) beside the
  * last (checkpoint.zip), and the test set is scored once, at the end, with the best. {@code --eval} scores a
- * saved classifier. The recipe is the reference's ({@code main_finetune.py}): global pool + fc_norm head,
- * layer-wise lr decay, AdamW (0.9, 0.999), drop path, RandAugment, random erasing, Mixup/CutMix with label
- * smoothing, warmup + cosine. Writes metrics.jsonl, finetune.json and confusion.png into --out.
+ * saved classifier. The recipe is a named {@link FinetuneRecipe} ({@code --recipe}; by default the reference's
+ * {@code main_finetune.py}: global pool + fc_norm head, layer-wise lr decay, AdamW (0.9, 0.999), drop path,
+ * RandAugment, random erasing, Mixup/CutMix with label smoothing, warmup + cosine) with the given options over it;
+ * {@code --trainable-blocks} fine-tunes only the last blocks. Writes metrics.jsonl, finetune.json and confusion.png into --out.
  */
 @Command(name = "finetune", mixinStandardHelpOptions = true, showDefaultValues = true, modelTransformer = FinetuneCommand.RecipeTable.class,
         description = "Fine-tune the encoder with a classification head; choose the best epoch on a validation split; score the test set.")
