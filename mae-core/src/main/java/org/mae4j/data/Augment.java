@@ -186,7 +186,8 @@ public record Augment(double scaleMin, double scaleMax, double ratioMin, double 
         }
     }
 
-    private static void mirror(float[] a, int off, int c, int size) {
+    /** Mirrors each row left-right in place (also {@link PadCrop}'s flip). */
+    static void mirror(float[] a, int off, int c, int size) {
         for (int row = 0; row < c * size; row++) {
             int lo = off + row * size, hi = lo + size - 1;
             while (lo < hi) {

@@ -68,6 +68,12 @@ public final class ParamStore {
             return this;
         }
 
+        /** Marks frozen every tensor the predicate accepts (partial fine-tuning freezes the lower layers this way). */
+        public Builder freeze(java.util.function.Predicate<String> frozen) {
+            entries.replaceAll((n, e) -> frozen.test(n) ? new Entry(n, e.shape(), e.offset(), e.length(), false) : e);
+            return this;
+        }
+
         public ParamStore build(DataType dtype) {
             if (!dtype.isFPType()) throw new IllegalArgumentException("parameters need a floating dtype, got " + dtype);
             return new ParamStore(new LinkedHashMap<>(entries), total, dtype);

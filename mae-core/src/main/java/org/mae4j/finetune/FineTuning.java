@@ -88,18 +88,21 @@ public final class FineTuning implements Trainable {
         m.put("classes", Integer.toString(model.classes()));
         m.put("pooling", model.spec().pooling() == VitClassifier.Pooling.GLOBAL_AVERAGE ? "global" : "cls");
         m.put("drop_path", Double.toString(model.spec().dropPath()));
+        // only partial fine-tuning says so: a full fine-tuning's description stays as it was
+        if (model.spec().trainableBlocks() != VitClassifier.Spec.ALL_BLOCKS) m.put("trainable_blocks", Integer.toString(model.spec().trainableBlocks()));
         if (!classNames.isEmpty()) m.put("class_names", String.join(",", classNames));
         return m;
     }
 
     /** The classifier a finetune checkpoint's description and tensors make (its spec from the description). */
     public static VitClassifier.Spec spec(Map<String, String> describe, Object source) {
-        int classes;
+        int classes, trainableBlocks;
         double dropPath;
         try {
             classes = Integer.parseInt(describe.getOrDefault("classes", "-1"));
             dropPath = Double.parseDouble(describe.getOrDefault("drop_path", "0"));
-        } catch (NumberFormatException e) {
+            trainableBlocks = FinetuneRecipe.parseTrainableBlocks(describe.getOrDefault("trainable_blocks", FinetuneRecipe.ALL));
+        } catch (IllegalArgumentException e) {   // NumberFormatException included
             throw new IllegalArgumentException(source + ": unreadable classifier description " + describe);
         }
         if (classes < 2) throw new IllegalArgumentException(source + ": its manifest does not say how many classes the head has");
@@ -108,6 +111,6 @@ public final class FineTuning implements Trainable {
             case "cls" -> VitClassifier.Pooling.CLS_TOKEN;
             default -> throw new IllegalArgumentException(source + ": unknown pooling '" + describe.get("pooling") + "'");
         };
-        return new VitClassifier.Spec(classes, pooling, dropPath);
+        return new VitClassifier.Spec(classes, pooling, dropPath, trainableBlocks);
     }
 }

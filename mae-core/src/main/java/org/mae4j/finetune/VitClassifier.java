@@ -8,6 +8,7 @@ import org.mae4j.nn.DropPath;
 import org.mae4j.nn.LayerNorm;
 import org.mae4j.nn.Linear;
 import org.mae4j.nn.TransformerBlock;
+import org.mae4j.train.ParamGroups;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -47,20 +48,42 @@ public final class VitClassifier {
      * @param classes  number of classes, >= 2
      * @param pooling  the head's input
      * @param dropPath stochastic-depth rate in [0, 1): block i drops with {@code DropPath.rates(dropPath, depth)[i]}
+     * @param trainableBlocks {@link #ALL_BLOCKS} (full fine-tuning, every tensor trains), or K in [0, depth]: partial
+     *                 fine-tuning, only the last K blocks, the final norm / fc_norm and the head train; patch_embed,
+     *                 cls_token, pos_embed and the first depth - K blocks are frozen (see {@link #trains})
      */
-    public record Spec(int classes, Pooling pooling, double dropPath) {
+    public record Spec(int classes, Pooling pooling, double dropPath, int trainableBlocks) {
+        /** Every tensor trains: the reference's full fine-tuning (K = depth still freezes the embeddings). */
+        public static final int ALL_BLOCKS = -1;
+
         public Spec {
             if (classes < 2) throw new IllegalArgumentException("need at least 2 classes, got " + classes);
             Objects.requireNonNull(pooling, "pooling");
             if (!(dropPath >= 0 && dropPath < 1)) throw new IllegalArgumentException("drop-path rate must be in [0, 1), got " + dropPath);
+            if (trainableBlocks < ALL_BLOCKS) throw new IllegalArgumentException("trainable blocks must be >= 0 (or all), got " + trainableBlocks);
+        }
+
+        /** Full fine-tuning: every tensor trains. */
+        public Spec(int classes, Pooling pooling, double dropPath) { this(classes, pooling, dropPath, ALL_BLOCKS); }
+
+        /**
+         * Whether the tensor trains in an encoder of this depth: always for {@link #ALL_BLOCKS}, else when its layer
+         * ({@link ParamGroups#layerId}: 0 for the embeddings, i + 1 for block i, depth + 1 for norm / fc_norm / head)
+         * is above depth - K. Fails in one line when K exceeds the depth.
+         */
+        public boolean trains(String tensor, int depth) {
+            if (trainableBlocks == ALL_BLOCKS) return true;
+            if (trainableBlocks > depth) throw new IllegalArgumentException("trainable blocks " + trainableBlocks + " exceeds the encoder's depth " + depth + " (give 0 to " + depth + ")");
+            return ParamGroups.layerId(tensor, depth) > depth - trainableBlocks;
         }
 
         /** Global pooling (the reference's default head), no drop path. */
         public static Spec of(int classes) { return new Spec(classes, Pooling.GLOBAL_AVERAGE, 0); }
         /** The defaults of the reference's {@code main_finetune.py}: global pooling, drop path 0.1. */
         public static Spec reference(int classes) { return new Spec(classes, Pooling.GLOBAL_AVERAGE, 0.1); }
-        public Spec withDropPath(double rate) { return new Spec(classes, pooling, rate); }
-        public Spec withPooling(Pooling p) { return new Spec(classes, p, dropPath); }
+        public Spec withDropPath(double rate) { return new Spec(classes, pooling, rate, trainableBlocks); }
+        public Spec withPooling(Pooling p) { return new Spec(classes, p, dropPath, trainableBlocks); }
+        public Spec withTrainableBlocks(int k) { return new Spec(classes, pooling, dropPath, k); }
     }
 
     private final MaeConfig cfg;
@@ -75,6 +98,7 @@ public final class VitClassifier {
     private final INDArray pos, dpos;            // [1+L, D]
     private final INDArray cls, dcls;            // [1, D]
     private final float[] invPatches;            // {1/L}: the mean as a one-group scale
+    private final int firstTrainable;            // the first block whose weights train (depth: none, only the head)
 
     private Pass train, inference;
     private TransformerBlock.Scratch scratch;
@@ -91,7 +115,13 @@ public final class VitClassifier {
         // The layers check names; these catch a store built for another head or an MAE's (frozen pos_embed).
         requireShape(store, "head.weight", spec.classes(), d);
         requireShape(store, "pos_embed", 1, 1 + l, d);
-        if (!store.entry("pos_embed").trainable()) throw new IllegalArgumentException("pos_embed is frozen in this store; fine-tuning trains it (build the store with VitClassifier.layout)");
+        for (ParamStore.Entry e : store.entries()) {
+            if (e.trainable() != spec.trains(e.name(), depth)) {
+                throw new IllegalArgumentException(e.name() + " is " + (e.trainable() ? "trainable" : "frozen") + " in this store but this classifier "
+                        + (e.trainable() ? "freezes" : "trains") + " it (build the store with VitClassifier.layout)");
+            }
+        }
+        this.firstTrainable = spec.trainableBlocks() == Spec.ALL_BLOCKS ? 0 : depth - spec.trainableBlocks();
         this.patchEmbed = new PatchEmbed(kernels, store);
         this.dropRates = DropPath.rates(spec.dropPath(), depth);
         this.blocks = new TransformerBlock[depth];
@@ -114,18 +144,22 @@ public final class VitClassifier {
         }
     }
 
-    /** The parameter names and shapes, in the reference's state_dict order, every tensor trainable. */
+    /**
+     * The parameter names and shapes, in the reference's state_dict order; trainable as {@link Spec#trains} says
+     * (every tensor for full fine-tuning). Frozen tensors are left out of the optimizer's groups, so they get no
+     * update, no weight decay and no moment; the flags travel in the checkpoint.
+     */
     public static ParamStore.Builder layout(MaeConfig c, Spec spec) {
         ParamStore.Builder b = ParamStore.builder();
-        int l = c.numPatches(), d = c.encoder().width();
+        int l = c.numPatches(), d = c.encoder().width(), depth = c.encoder().depth();
         b.add("cls_token", true, 1, 1, d);
         b.add("pos_embed", true, 1, 1 + l, d);
         PatchEmbed.declare(b, c);
-        for (int i = 0; i < c.encoder().depth(); i++) TransformerBlock.declare(b, "blocks." + i, c.encoder());
+        for (int i = 0; i < depth; i++) TransformerBlock.declare(b, "blocks." + i, c.encoder());
         if (spec.pooling() == Pooling.CLS_TOKEN) LayerNorm.declare(b, "norm", d);
         Linear.declare(b, "head", d, spec.classes());
         if (spec.pooling() == Pooling.GLOBAL_AVERAGE) LayerNorm.declare(b, "fc_norm", d);
-        return b;
+        return b.freeze(name -> !spec.trains(name, depth));   // the layers declare their tensors trainable
     }
 
     /** As {@link #fromEncoder(MaeConfig, ParamStore, Spec, Kernels, Random)} with {@link Spec#of} (global pooling, no drop path). */
@@ -251,7 +285,9 @@ public final class VitClassifier {
         } else {
             k.copyRows(p.dPooled, p.identityN, p.dres, p.rowsCls, false);
         }
-        for (int i = blocks.length - 1; i >= 0; i--) blocks[i].backward(p.dres, scratch);
+        // partial fine-tuning: nothing below the first trainable block needs a gradient, so its backward is skipped
+        for (int i = blocks.length - 1; i >= firstTrainable; i--) blocks[i].backward(p.dres, scratch);
+        if (spec.trainableBlocks() != Spec.ALL_BLOCKS) return;   // patch_embed, cls_token and pos_embed are frozen
         k.copyRows(p.dres, p.rowsCls, dcls, p.zeros, true);
         k.copyRows(p.dres, p.allRows, dpos, p.posOfRow, true);
         k.copyRows(p.dres, p.rowsPatch, p.demb, p.identityNL, false);

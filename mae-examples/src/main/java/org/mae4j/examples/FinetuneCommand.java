@@ -3,17 +3,15 @@ package org.mae4j.examples;
 import org.mae4j.config.MaeConfig;
 import org.mae4j.config.Normalization;
 import org.mae4j.data.Augment;
-import org.mae4j.data.FineTuneTransform;
 import org.mae4j.data.Mixup;
-import org.mae4j.data.RandomErasing;
 import org.mae4j.data.Transform;
-import org.mae4j.train.ParamGroups;
 import org.mae4j.data.ImageDataset;
 import org.mae4j.data.Split;
 import org.mae4j.engine.Kernels;
 import org.mae4j.examples.viz.ConfusionMatrix;
 import org.mae4j.finetune.Classification;
 import org.mae4j.finetune.FineTuning;
+import org.mae4j.finetune.FinetuneRecipe;
 import org.mae4j.finetune.VitClassifier;
 import org.mae4j.io.Checkpoint;
 import org.mae4j.mae.MaskedAutoencoder;
@@ -25,6 +23,7 @@ import org.mae4j.train.TrainData;
 import org.mae4j.train.Trainer;
 import org.mae4j.train.TrainingState;
 import org.nd4j.linalg.api.buffer.DataType;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -41,62 +40,76 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 /**
  * {@code ./mae finetune}: the encoder plus a classification head, all trained on the training engine; the
  * best epoch on a validation split held out of the training data is kept (checkpoint-best.zip) beside the
  * last (checkpoint.zip), and the test set is scored once, at the end, with the best. {@code --eval} scores a
- * saved classifier. The recipe is the reference's ({@code main_finetune.py}): global pool + fc_norm head,
- * layer-wise lr decay, AdamW (0.9, 0.999), drop path, RandAugment, random erasing, Mixup/CutMix with label
- * smoothing, warmup + cosine. Writes metrics.jsonl, finetune.json and confusion.png into --out.
+ * saved classifier. The recipe is a named {@link FinetuneRecipe} ({@code --recipe}; by default the reference's
+ * {@code main_finetune.py}: global pool + fc_norm head, layer-wise lr decay, AdamW (0.9, 0.999), drop path,
+ * RandAugment, random erasing, Mixup/CutMix with label smoothing, warmup + cosine) with the given options over it;
+ * {@code --trainable-blocks} fine-tunes only the last blocks. Writes metrics.jsonl, finetune.json and confusion.png into --out.
  */
-@Command(name = "finetune", mixinStandardHelpOptions = true, showDefaultValues = true,
+@Command(name = "finetune", mixinStandardHelpOptions = true, showDefaultValues = true, modelTransformer = FinetuneCommand.RecipeTable.class,
         description = "Fine-tune the encoder with a classification head; choose the best epoch on a validation split; score the test set.")
 public final class FinetuneCommand implements Callable<Integer>, TrainingCommand {
     @Spec CommandSpec spec;
     @Mixin
     EncoderAndData inputs = new EncoderAndData();
-    @Option(names = "--epochs", defaultValue = "50", description = "Total epochs (the reference's default).")
-    int epochs;
-    @Option(names = "--batch", defaultValue = "64", description = "Images per step (the reference's default).")
-    int batch;
-    @Option(names = "--blr", defaultValue = "1e-3", description = "Base learning rate: lr = blr x effective batch / 256.")
-    double blr;
-    @Option(names = "--min-lr", defaultValue = "1e-6", description = "Lower bound of the cosine schedule.")
-    double minLr;
-    @Option(names = "--warmup-epochs", defaultValue = "5", description = "Epochs of linear warmup (at most --epochs).")
-    double warmupEpochs;
-    @Option(names = "--smoothing", defaultValue = "0.1", description = "Label smoothing.")
-    double smoothing;
-    @Option(names = "--layer-decay", defaultValue = "0.75", description = "Layer-wise lr decay: block i's lr is scaled by layer_decay^(depth + 1 - (i + 1)).")
-    double layerDecay;
-    @Option(names = "--drop-path", defaultValue = "0.1", description = "Stochastic depth rate of the last block (linear from 0 over the depth).")
-    double dropPath;
-    @Option(names = "--mixup", defaultValue = "0.8", description = "Mixup alpha (0 = off).")
-    double mixupAlpha;
-    @Option(names = "--cutmix", defaultValue = "1.0", description = "CutMix alpha (0 = off).")
-    double cutmixAlpha;
-    @Option(names = "--mixup-prob", defaultValue = "1.0", description = "Probability of mixing a batch at all.")
-    double mixupProb;
-    @Option(names = "--mixup-switch-prob", defaultValue = "0.5", description = "Probability of CutMix instead of Mixup when both are on.")
-    double mixupSwitchProb;
-    @Option(names = "--crop-scale", defaultValue = "0.08", description = "Smallest area fraction of RandomResizedCrop (timm's default, made for 224 px; "
-            + "small images may want more).")
-    double cropScale;
-    @Option(names = "--reprob", defaultValue = "0.25", description = "Random erasing probability (per-pixel normal values, timm's 'pixel' mode).")
-    double reprob;
-    @Option(names = "--aa", defaultValue = RandAugmentPolicy.MAE, description = "RandAugment policy (timm syntax), or 'none'.")
+    @Option(names = "--recipe", defaultValue = FinetuneRecipe.REFERENCE, description = "Named recipe: reference (the paper's main_finetune.py, "
+            + "for large images and many epochs) or small-images (pad-2 crop + flip, no Mixup / CutMix / RandAugment / erasing: small images, few labels). "
+            + "Each option below that is given overrides its knob; the table at the end shows what each recipe sets.")
+    String recipeName;
+    // null: not given, the --recipe's value (FinetuneRecipe is the one place the defaults live)
+    @Option(names = "--epochs", description = "Total epochs. Default: from --recipe.")
+    Integer epochs;
+    @Option(names = "--batch", description = "Images per step. Default: from --recipe.")
+    Integer batch;
+    @Option(names = "--blr", description = "Base learning rate: lr = blr x effective batch / 256. Default: from --recipe.")
+    Double blr;
+    @Option(names = "--min-lr", description = "Lower bound of the cosine schedule. Default: from --recipe.")
+    Double minLr;
+    @Option(names = "--warmup-epochs", description = "Epochs of linear warmup (at most --epochs). Default: from --recipe.")
+    Double warmupEpochs;
+    @Option(names = "--smoothing", description = "Label smoothing. Default: from --recipe.")
+    Double smoothing;
+    @Option(names = "--layer-decay", description = "Layer-wise lr decay: block i's lr is scaled by layer_decay^(depth + 1 - (i + 1)). Default: from --recipe.")
+    Double layerDecay;
+    @Option(names = "--drop-path", description = "Stochastic depth rate of the last block (linear from 0 over the depth). Default: from --recipe.")
+    Double dropPath;
+    @Option(names = "--mixup", description = "Mixup alpha (0 = off). Default: from --recipe.")
+    Double mixupAlpha;
+    @Option(names = "--cutmix", description = "CutMix alpha (0 = off). Default: from --recipe.")
+    Double cutmixAlpha;
+    @Option(names = "--mixup-prob", description = "Probability of mixing a batch at all. Default: from --recipe.")
+    Double mixupProb;
+    @Option(names = "--mixup-switch-prob", description = "Probability of CutMix instead of Mixup when both are on. Default: from --recipe.")
+    Double mixupSwitchProb;
+    @Option(names = "--crop-scale", description = "RandomResizedCrop with this smallest area fraction (timm's 0.08 is made for 224 px; "
+            + "small images may want more). Default: from --recipe.")
+    Double cropScale;
+    @Option(names = "--crop-padding", description = "Pad by this many pixels (black) and crop the original size at a random place, instead of "
+            + "RandomResizedCrop. Default: from --recipe.")
+    Integer cropPadding;
+    @Option(names = "--reprob", description = "Random erasing probability (per-pixel normal values, timm's 'pixel' mode). Default: from --recipe.")
+    Double reprob;
+    @Option(names = "--aa", description = "RandAugment policy (timm syntax), or 'none'. Default: from --recipe.")
     String aa;
     @Option(names = "--cls-token", description = "Classify from the cls token after the final norm instead of the reference's global pool + fc_norm.")
     boolean clsToken;
     @Option(names = "--global-pool", description = "Global average pool of the patch tokens + fc_norm (the reference's default; the opposite of --cls-token).")
     boolean globalPool;
-    @Option(names = "--weight-decay", defaultValue = "0.05", description = "AdamW weight decay.")
-    double weightDecay;
-    @Option(names = "--clip-grad", defaultValue = "0", description = "Clip the gradient's global L2 norm to this (0 = off, as the reference).")
-    double clipGrad;
-    @Option(names = "--val-fraction", defaultValue = "0.1", description = "Fraction of the training data held out to choose the best epoch (never the test set).")
-    double valFraction;
+    @Option(names = "--weight-decay", description = "AdamW weight decay. Default: from --recipe.")
+    Double weightDecay;
+    @Option(names = "--clip-grad", description = "Clip the gradient's global L2 norm to this (0 = off, as the reference). Default: from --recipe.")
+    Double clipGrad;
+    @Option(names = "--val-fraction", description = "Fraction of the training data held out to choose the best epoch (never the test set). Default: from --recipe.")
+    Double valFraction;
+    @Option(names = "--trainable-blocks", paramLabel = "K|all", description = "Partial fine-tuning: only the last K encoder blocks, the final norm / fc_norm "
+            + "and the head train (0: the head alone); patch embedding, cls token, positions and the blocks below stay frozen. "
+            + "'all': full fine-tuning. Default: from --recipe.")
+    String trainableBlocks;
     @Mixin
     LabelOptions labels = new LabelOptions();
     @Option(names = "--eval", description = "Only score this saved classifier (a finetune checkpoint) on the test set.")
@@ -112,6 +125,124 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
 
     @Override public Path out() { return out; }
 
+    /** The --recipe preset with every given knob option applied over it. */
+    FinetuneRecipe recipe() {
+        FinetuneRecipe r = FinetuneRecipe.preset(recipeName);
+        if (epochs != null) r = r.withEpochs(epochs);
+        if (batch != null) r = r.withBatch(batch);
+        if (blr != null) r = r.withBlr(blr);
+        if (minLr != null) r = r.withMinLr(minLr);
+        if (warmupEpochs != null) r = r.withWarmupEpochs(warmupEpochs);
+        if (smoothing != null) r = r.withSmoothing(smoothing);
+        if (layerDecay != null) r = r.withLayerDecay(layerDecay);
+        if (dropPath != null) r = r.withDropPath(dropPath);
+        if (mixupAlpha != null) r = r.withMixup(mixupAlpha);
+        if (cutmixAlpha != null) r = r.withCutmix(cutmixAlpha);
+        if (mixupProb != null) r = r.withMixupProb(mixupProb);
+        if (mixupSwitchProb != null) r = r.withMixupSwitchProb(mixupSwitchProb);
+        if (cropScale != null && cropPadding != null) throw new IllegalArgumentException("--crop-scale and --crop-padding exclude each other (one crop per run)");
+        if (cropScale != null) r = r.withCrop(FinetuneRecipe.Crop.resized(cropScale));
+        if (cropPadding != null) r = r.withCrop(FinetuneRecipe.Crop.padded(cropPadding));
+        if (reprob != null) r = r.withReprob(reprob);
+        if (aa != null) r = r.withRandAugment(aa);
+        if (clsToken && globalPool) throw new IllegalArgumentException("--cls-token and --global-pool exclude each other");
+        if (clsToken) r = r.withPooling(VitClassifier.Pooling.CLS_TOKEN);
+        if (globalPool) r = r.withPooling(VitClassifier.Pooling.GLOBAL_AVERAGE);
+        if (weightDecay != null) r = r.withWeightDecay(weightDecay);
+        if (clipGrad != null) r = r.withClipGrad(clipGrad);
+        if (valFraction != null) r = r.withValFraction(valFraction);
+        if (trainableBlocks != null) r = r.withTrainableBlocks(parseTrainableBlocks(trainableBlocks));
+        return r;
+    }
+
+    private static int parseTrainableBlocks(String text) {
+        try {
+            return FinetuneRecipe.parseTrainableBlocks(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--trainable-blocks " + text + ": must be 'all' or a number of blocks >= 0");
+        }
+    }
+
+    /**
+     * A resumed run's recipe: the checkpoint's value of every knob that was not given; a given knob that fixes the
+     * run's identity must agree with it, a schedule knob needs --change-schedule (as {@link Resumed} says).
+     * Checkpoints from before named recipes ran the reference's.
+     */
+    private FinetuneRecipe resumed(FinetuneRecipe r, Resumed s, VitClassifier model) {
+        Map<String, String> saved = s.checkpoint().options();
+        String cropOption = cropPadding != null ? "--crop-padding" : "--crop-scale";
+        String oldCrop = saved.containsKey("crop_scale") ? FinetuneRecipe.Crop.resized(Double.parseDouble(saved.get("crop_scale"))).text() : null;
+        s.requireSame("--drop-path", "drop path", model.spec().dropPath(), r.dropPath());
+        s.requireSame("--cls-token", "the head's pooling", model.spec().pooling(), VitClassifier.Pooling.CLS_TOKEN);
+        s.requireSame("--global-pool", "the head's pooling", model.spec().pooling(), VitClassifier.Pooling.GLOBAL_AVERAGE);
+        s.requireSame("--trainable-blocks", "trainable blocks", FinetuneRecipe.trainableBlocksText(model.spec().trainableBlocks()),
+                FinetuneRecipe.trainableBlocksText(r.trainableBlocks()));
+        return r.withName(s.identity("--recipe", "recipe", r.name(), FinetuneRecipe.REFERENCE))
+                .withBatch(s.identity("--batch", "batch", r.batch()))
+                .withValFraction(s.identity("--val-fraction", "val_fraction", r.valFraction()))
+                .withSmoothing(s.identity("--smoothing", "smoothing", r.smoothing()))
+                .withWeightDecay(s.identity("--weight-decay", "weight_decay", r.weightDecay()))
+                .withClipGrad(s.identity("--clip-grad", "clip_grad", r.clipGrad()))
+                .withLayerDecay(s.identity("--layer-decay", "layer_decay", r.layerDecay()))
+                .withMixup(s.identity("--mixup", "mixup", r.mixup()))
+                .withCutmix(s.identity("--cutmix", "cutmix", r.cutmix()))
+                .withMixupProb(s.identity("--mixup-prob", "mixup_prob", r.mixupProb()))
+                .withMixupSwitchProb(s.identity("--mixup-switch-prob", "mixup_switch_prob", r.mixupSwitchProb()))
+                .withReprob(s.identity("--reprob", "reprob", r.reprob()))
+                .withCrop(FinetuneRecipe.Crop.parse(s.identity(cropOption, "crop", r.crop().text(), oldCrop)))
+                .withRandAugment(s.identity("--aa", "aa", r.randAugment()))
+                .withDropPath(model.spec().dropPath())
+                .withPooling(model.spec().pooling())
+                .withTrainableBlocks(model.spec().trainableBlocks())
+                .withEpochs(s.schedule("--epochs", "epochs", r.epochs()))
+                .withBlr(s.schedule("--blr", "blr", r.blr()))
+                .withMinLr(s.schedule("--min-lr", "min_lr", r.minLr()))
+                .withWarmupEpochs(s.schedule("--warmup-epochs", "warmup_epochs", r.warmupEpochs()));
+    }
+
+    /** The --help footer: what each named recipe sets, from the presets themselves. */
+    static final class RecipeTable implements CommandLine.IModelTransformer {
+        @Override
+        public CommandSpec transform(CommandSpec spec) {
+            List<FinetuneRecipe> presets = FinetuneRecipe.presetNames().stream().map(FinetuneRecipe::preset).toList();
+            Map<String, Function<FinetuneRecipe, Object>> knobs = new LinkedHashMap<>();
+            knobs.put("--epochs", FinetuneRecipe::epochs);
+            knobs.put("--batch", FinetuneRecipe::batch);
+            knobs.put("--blr", FinetuneRecipe::blr);
+            knobs.put("--min-lr", FinetuneRecipe::minLr);
+            knobs.put("--warmup-epochs", FinetuneRecipe::warmupEpochs);
+            knobs.put("--smoothing", FinetuneRecipe::smoothing);
+            knobs.put("--layer-decay", FinetuneRecipe::layerDecay);
+            knobs.put("--drop-path", FinetuneRecipe::dropPath);
+            knobs.put("--mixup", FinetuneRecipe::mixup);
+            knobs.put("--cutmix", FinetuneRecipe::cutmix);
+            knobs.put("--mixup-prob", FinetuneRecipe::mixupProb);
+            knobs.put("--mixup-switch-prob", FinetuneRecipe::mixupSwitchProb);
+            knobs.put("crop", x -> x.crop() instanceof FinetuneRecipe.Crop.Padded p ? "--crop-padding " + p.padding()
+                    : "--crop-scale " + ((FinetuneRecipe.Crop.Resized) x.crop()).minScale());
+            knobs.put("--reprob", FinetuneRecipe::reprob);
+            knobs.put("--aa", FinetuneRecipe::randAugment);
+            knobs.put("pooling", x -> x.pooling() == VitClassifier.Pooling.CLS_TOKEN ? "--cls-token" : "--global-pool");
+            knobs.put("--weight-decay", FinetuneRecipe::weightDecay);
+            knobs.put("--clip-grad", FinetuneRecipe::clipGrad);
+            knobs.put("--val-fraction", FinetuneRecipe::valFraction);
+            knobs.put("--trainable-blocks", x -> FinetuneRecipe.trainableBlocksText(x.trainableBlocks()));
+            List<String> lines = new java.util.ArrayList<>();
+            lines.add("");
+            lines.add("What each --recipe sets (an option given on the command line wins):");
+            StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "  %-20s", ""));
+            for (FinetuneRecipe p : presets) head.append(String.format(Locale.ROOT, "%-24s", p.name()));
+            lines.add(head.toString().stripTrailing());
+            knobs.forEach((option, get) -> {
+                StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "  %-20s", option));
+                for (FinetuneRecipe p : presets) row.append(String.format(Locale.ROOT, "%-24s", get.apply(p)));
+                lines.add(row.toString().stripTrailing());
+            });
+            spec.usageMessage().footer(lines.toArray(String[]::new));
+            return spec;
+        }
+    }
+
     @Override
     public Integer call() throws IOException {
         if (eval != null) return evaluate(eval);
@@ -121,6 +252,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
 
     private int train(Collective collective) throws IOException {
         Kernels kernels = MaskedAutoencoder.defaultKernels(DataType.FLOAT);
+        FinetuneRecipe r = recipe();
         VitClassifier model;
         Resumed resumed = null;
         Normalization norm;
@@ -130,29 +262,11 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
             Checkpoint.Contents c = resumed.checkpoint();
             model = classifier(c, kernels, run.resume);
             run.seed = resumed.identity("--seed", "seed", run.seed);
-            batch = resumed.identity("--batch", "batch", batch);
             run.accum = resumed.identity("--accum", "accum", run.accum);
             inputs.data = resumed.identity("--data", "data", inputs.data);
             inputs.limit = resumed.identity("--limit", "limit", inputs.limit);
-            valFraction = resumed.identity("--val-fraction", "val_fraction", valFraction);
+            r = resumed(r, resumed, model);
             labels.resume(resumed);
-            smoothing = resumed.identity("--smoothing", "smoothing", smoothing);
-            weightDecay = resumed.identity("--weight-decay", "weight_decay", weightDecay);
-            clipGrad = resumed.identity("--clip-grad", "clip_grad", clipGrad);
-            layerDecay = resumed.identity("--layer-decay", "layer_decay", layerDecay);
-            mixupAlpha = resumed.identity("--mixup", "mixup", mixupAlpha);
-            cutmixAlpha = resumed.identity("--cutmix", "cutmix", cutmixAlpha);
-            mixupProb = resumed.identity("--mixup-prob", "mixup_prob", mixupProb);
-            mixupSwitchProb = resumed.identity("--mixup-switch-prob", "mixup_switch_prob", mixupSwitchProb);
-            reprob = resumed.identity("--reprob", "reprob", reprob);
-            cropScale = resumed.identity("--crop-scale", "crop_scale", cropScale);
-            aa = resumed.identity("--aa", "aa", aa);
-            resumed.requireSame("--drop-path", "drop path", model.spec().dropPath(), dropPath);
-            resumed.requireSame("--cls-token", "the head's pooling", model.spec().pooling(), VitClassifier.Pooling.CLS_TOKEN);
-            epochs = resumed.schedule("--epochs", "epochs", epochs);
-            blr = resumed.schedule("--blr", "blr", blr);
-            minLr = resumed.schedule("--min-lr", "min_lr", minLr);
-            warmupEpochs = resumed.schedule("--warmup-epochs", "warmup_epochs", warmupEpochs);
             Augment given = normalization.apply(Augment.mae(c.config().channels()));
             norm = c.normalization() != null ? c.normalization() : new Normalization(given.mean(), given.std());
             if (c.normalization() != null) normalization.requireSameAs(c.normalization(), run.resume);
@@ -163,52 +277,39 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
             Finite.requireWeights(w.params(), inputs.describe(run.seed));
             ImageDataset all = inputs.train(w.config());
             int classes = Math.max(all.classNames().size(), 2);
-            if (clsToken && globalPool) throw new IllegalArgumentException("--cls-token and --global-pool exclude each other");
-            VitClassifier.Spec spec = new VitClassifier.Spec(classes, clsToken ? VitClassifier.Pooling.CLS_TOKEN : VitClassifier.Pooling.GLOBAL_AVERAGE, dropPath);
-            model = VitClassifier.fromEncoder(w.config(), w.params(), spec, kernels, new Random(run.seed));
+            model = VitClassifier.fromEncoder(w.config(), w.params(), r.spec(classes), kernels, new Random(run.seed));
             Augment a = normalization.apply(Augment.mae(w.config().channels()));
             norm = new Normalization(a.mean(), a.std());
             encoder = inputs.describe(run.seed);
         }
         MaeConfig cfg = model.config();
         ImageDataset all = inputs.train(cfg), test = inputs.test(cfg);
-        Split[] parts = labels.holdOut(all, valFraction, run.seed);
+        Split[] parts = labels.holdOut(all, r.valFraction(), run.seed);
         ImageDataset train = labels.labelled(parts[0], all.size()), val = parts[1];
-        if (!(cropScale > 0 && cropScale <= 1)) throw new IllegalArgumentException("--crop-scale must be in (0, 1], got " + cropScale);
-        Transform augment = new FineTuneTransform(FineTuneTransform.crop(cropScale, norm.mean(), norm.std()),
-                RandAugmentPolicy.parse(aa, norm, cfg.channels()), reprob > 0 ? RandomErasing.of(reprob) : RandomErasing.off());
-        Mixup mixup = new Mixup(mixupAlpha, cutmixAlpha, mixupSwitchProb, mixupProb, smoothing, true);
-        AdamW optimizer = new AdamW(model.params(), kernels, AdamW.Hyper.finetune().withWeightDecay(weightDecay),
-                ParamGroups.layerDecay(model.params().entries(), layerDecay, weightDecay, cfg.encoder().depth(), ParamGroups.VIT_NO_WEIGHT_DECAY));
+        Transform augment = r.transform(norm);
+        Mixup mixup = r.mixupOf();
+        AdamW optimizer = new AdamW(model.params(), kernels, AdamW.Hyper.finetune().withWeightDecay(r.weightDecay()),
+                r.paramGroups(model.params(), cfg.encoder().depth()));
         TrainingState start = resumed == null ? TrainingState.start(run.seed) : Trainer.restore(optimizer, resumed.checkpoint(), run.resume);
-        Trainer.Options options = new Trainer.Options(epochs, batch, run.accum, blr, minLr, Math.min(warmupEpochs, epochs), run.seed,
-                run.saveEvery, run.maxSteps, clipGrad);
+        Trainer.Options options = r.options(run.accum, run.seed, run.saveEvery, run.maxSteps);
         Map<String, String> recipe = new LinkedHashMap<>();
         recipe.put("data", inputs.data);
         recipe.put("limit", Integer.toString(inputs.limit));
-        recipe.put("val_fraction", Double.toString(valFraction));
-        recipe.put("smoothing", Double.toString(smoothing));
-        recipe.put("weight_decay", Double.toString(weightDecay));
-        recipe.put("layer_decay", Double.toString(layerDecay));
-        recipe.put("mixup", Double.toString(mixupAlpha));
-        recipe.put("cutmix", Double.toString(cutmixAlpha));
-        recipe.put("mixup_prob", Double.toString(mixupProb));
-        recipe.put("mixup_switch_prob", Double.toString(mixupSwitchProb));
-        recipe.put("reprob", Double.toString(reprob));
-        recipe.put("crop_scale", Double.toString(cropScale));
-        recipe.put("aa", aa);
+        recipe.putAll(r.asMap());   // the recipe's name and knobs, under the keys earlier checkpoints used
         recipe.putAll(labels.recorded());
         Map<String, String> provenance = Provenance.of("finetune", kernels);
         provenance.put("transform", augment.toString());
         provenance.put("data", all.toString());
         provenance.put("encoder", encoder);
         provenance.putAll(labels.recorded());
-        System.out.printf(Locale.ROOT, "fine-tuning %s: %d classes, %d train / %d validation / %d test images, lr %.3g%n", encoder, model.classes(),
+        int scoreBatch = Math.max(r.batch(), 64);
+        System.out.printf(Locale.ROOT, "fine-tuning %s (recipe %s%s): %d classes, %d train / %d validation / %d test images, lr %.3g%n", encoder, r.name(),
+                r.trainableBlocks() == FinetuneRecipe.ALL_BLOCKS ? "" : ", last " + r.trainableBlocks() + " blocks trained", model.classes(),
                 train.size(), val.size(), test.size(), options.absoluteLr());
 
         int code;
         // built before the folder is touched: a batch that cannot fit is refused with nothing written
-        Trainer trainer = new Trainer(new FineTuning(model, mixup, smoothing, all.classNames()), optimizer, TrainData.images(train, augment), options)
+        Trainer trainer = new Trainer(new FineTuning(model, mixup, r.smoothing(), all.classNames()), optimizer, TrainData.images(train, augment), options)
                 .describe(norm, provenance, recipe).distributed(collective);
         // data parallel: only rank 0 writes, scores the held-out part and keeps the best epoch; the others train
         if (collective.rank() != 0) return TrainingCommand.train(trainer, start, this, "finetune");
@@ -216,17 +317,17 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
             if (resumed != null) folder.restoreBest(resumed.checkpoint().provenance());
             trainer.run(folder)
                     .evaluate(epoch -> {
-                        Classification s = Classification.score(model, val, norm, Math.max(batch, 64));
+                        Classification s = Classification.score(model, val, norm, scoreBatch);
                         return Map.of("val_top1", s.top1(), "val_top5", s.top5());
                     }, "val_top1")
-                    .listen(new Progress(System.out, System.console() != null, epochs));
+                    .listen(new Progress(System.out, System.console() != null, r.epochs()));
             code = TrainingCommand.train(trainer, start, this, "finetune");
             if (code != 0) return code;
-            if (run.maxSteps > 0 && Files.exists(folder.checkpoint()) && TrainingState.of(Checkpoint.load(folder.checkpoint()).state()).epoch() < epochs) {
+            if (run.maxSteps > 0 && Files.exists(folder.checkpoint()) && TrainingState.of(Checkpoint.load(folder.checkpoint()).state()).epoch() < r.epochs()) {
                 return 0;   // stopped early: the test set waits for the end of the run
             }
             Path best = Files.exists(folder.best()) ? folder.best() : folder.checkpoint();
-            Classification s = score(best, test, kernels);
+            Classification s = score(best, test, kernels, scoreBatch);
             folder.metrics().row("test", Map.of("checkpoint", best.getFileName().toString(), "test_top1", s.top1(), "test_top5", s.top5()));
             report(best, s, test, all.classNames());
         }
@@ -241,16 +342,16 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
         VitClassifier model = classifier(c, kernels, checkpoint);
         ImageDataset test = inputs.test(model.config());
         Normalization norm = c.normalization() != null ? c.normalization() : Normalization.defaultFor(model.config().channels());
-        Classification s = Classification.score(model, test, norm, Math.max(batch, 64));
+        Classification s = Classification.score(model, test, norm, Math.max(recipe().batch(), 64));
         Files.createDirectories(out);
         report(checkpoint, s, test, classNames(c));
         return 0;
     }
 
-    private Classification score(Path checkpoint, ImageDataset test, Kernels kernels) throws IOException {
+    private Classification score(Path checkpoint, ImageDataset test, Kernels kernels, int batch) throws IOException {
         Checkpoint.Contents c = Checkpoint.load(checkpoint);
         Normalization norm = c.normalization() != null ? c.normalization() : Normalization.defaultFor(c.config().channels());
-        return Classification.score(classifier(c, kernels, checkpoint), test, norm, Math.max(batch, 64));
+        return Classification.score(classifier(c, kernels, checkpoint), test, norm, batch);
     }
 
     private void report(Path checkpoint, Classification s, ImageDataset test, List<String> names) throws IOException {

@@ -35,18 +35,17 @@ final class Resumed {
     }
 
     /** An identity option: the checkpoint's value; a different given value is refused. */
-    String identity(String option, String key, String value) {
-        String saved = checkpoint.options().get(key);
-        if (saved == null) return value;   // older checkpoints: the option as given
-        return keep(option, saved, value);
-    }
+    String identity(String option, String key, String value) { return identity(option, key, value, null); }
 
     /**
-     * An identity option that checkpoints without it were all made with one value, {@code before} (an option
-     * that did not exist yet, or that is recorded only when given): the checkpoint's value or that one.
+     * An identity option that checkpoints without it were all made with one value, {@code absent} (an option that
+     * did not exist yet, e.g. the reference recipe or all labels, or one recorded only when given); a null absent
+     * takes the option as given.
      */
-    String identity(String option, String key, String value, String before) {
-        return keep(option, checkpoint.options().getOrDefault(key, before), value);
+    String identity(String option, String key, String value, String absent) {
+        String saved = checkpoint.options().getOrDefault(key, absent);
+        if (saved == null) return value;   // older checkpoints: the option as given
+        return keep(option, saved, value);
     }
 
     private String keep(String option, String saved, String value) {
