@@ -112,6 +112,9 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
     String trainableBlocks;
     @Mixin
     LabelOptions labels = new LabelOptions();
+    @Option(names = "--val-every", defaultValue = "1", description = "Score the validation split every N epochs and at the last (the best epoch is "
+            + "chosen among those): with few labels and many epochs the scoring of the held-out images costs more than the training.")
+    int valEvery;
     @Option(names = "--eval", description = "Only score this saved classifier (a finetune checkpoint) on the test set.")
     Path eval;
     @Mixin
@@ -251,6 +254,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
     }
 
     private int train(Collective collective) throws IOException {
+        if (valEvery < 1) throw new IllegalArgumentException("--val-every must be >= 1, got " + valEvery);
         Kernels kernels = MaskedAutoencoder.defaultKernels(DataType.FLOAT);
         FinetuneRecipe r = recipe();
         VitClassifier model;
@@ -267,6 +271,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
             inputs.limit = resumed.identity("--limit", "limit", inputs.limit);
             r = resumed(r, resumed, model);
             labels.resume(resumed);
+            valEvery = Integer.parseInt(resumed.identity("--val-every", "val_every", Integer.toString(valEvery), "1"));
             Augment given = normalization.apply(Augment.mae(c.config().channels()));
             norm = c.normalization() != null ? c.normalization() : new Normalization(given.mean(), given.std());
             if (c.normalization() != null) normalization.requireSameAs(c.normalization(), run.resume);
@@ -297,12 +302,13 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
         recipe.put("limit", Integer.toString(inputs.limit));
         recipe.putAll(r.asMap());   // the recipe's name and knobs, under the keys earlier checkpoints used
         recipe.putAll(labels.recorded());
+        if (valEvery != 1) recipe.put("val_every", Integer.toString(valEvery));   // recorded only when given: older checkpoints stay as they were
         Map<String, String> provenance = Provenance.of("finetune", kernels);
         provenance.put("transform", augment.toString());
         provenance.put("data", all.toString());
         provenance.put("encoder", encoder);
         provenance.putAll(labels.recorded());
-        int scoreBatch = Math.max(r.batch(), 64);
+        int scoreBatch = Math.max(r.batch(), 64), lastEpoch = r.epochs();
         System.out.printf(Locale.ROOT, "fine-tuning %s (recipe %s%s): %d classes, %d train / %d validation / %d test images, lr %.3g%n", encoder, r.name(),
                 r.trainableBlocks() == FinetuneRecipe.ALL_BLOCKS ? "" : ", last " + r.trainableBlocks() + " blocks trained", model.classes(),
                 train.size(), val.size(), test.size(), options.absoluteLr());
@@ -317,6 +323,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
             if (resumed != null) folder.restoreBest(resumed.checkpoint().provenance());
             trainer.run(folder)
                     .evaluate(epoch -> {
+                        if ((epoch + 1) % valEvery != 0 && epoch + 1 != lastEpoch) return Map.of();
                         Classification s = Classification.score(model, val, norm, scoreBatch);
                         return Map.of("val_top1", s.top1(), "val_top5", s.top5());
                     }, "val_top1")

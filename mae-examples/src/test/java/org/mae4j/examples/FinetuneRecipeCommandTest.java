@@ -133,4 +133,27 @@ class FinetuneRecipeCommandTest {
         assertEquals("reference", resumed.options().get("recipe"));
         assertEquals("resized-0.08", resumed.options().get("crop"));
     }
+
+    @Test
+    void valEveryScoresTheValidationSplitEveryNEpochsAndAtTheLast(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("ft");
+        String[] args = {"finetune", "--random-init", "--preset", "tinyFmnist6", "--recipe", "small-images", "--limit", "40", "--epochs", "5",
+                "--batch", "16", "--warmup-epochs", "0", "--val-every", "2", "--out", out.toString()};
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(err, args), err.toString());
+        java.util.List<Map<String, Double>> epochs = java.nio.file.Files.readAllLines(out.resolve("metrics.jsonl")).stream()
+                .filter(l -> l.contains("\"type\":\"epoch_end\"")).map(org.mae4j.train.RunFolder::numbers).toList();
+        assertEquals(5, epochs.size());
+        for (Map<String, Double> e : epochs) {
+            int epoch = e.get("epoch").intValue();
+            assertEquals(epoch == 2 || epoch == 4 || epoch == 5, e.containsKey("val_top1"), "epoch " + epoch + ": " + e);
+        }
+        assertEquals("2", Checkpoint.load(out.resolve("checkpoint.zip")).options().get("val_every"));
+        err = new StringWriter();
+        assertEquals(2, run(err, "finetune", "--resume", out.resolve("checkpoint.zip").toString(), "--val-every", "3", "--out", out.toString()));
+        assertTrue(err.toString().contains("--val-every 3 conflicts"), err.toString());
+        err = new StringWriter();
+        assertEquals(2, run(err, "finetune", "--random-init", "--val-every", "0", "--out", tmp.resolve("zero").toString()));
+        assertTrue(err.toString().contains("--val-every must be >= 1"), err.toString());
+    }
 }
