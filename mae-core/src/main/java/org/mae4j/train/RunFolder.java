@@ -132,7 +132,7 @@ public final class RunFolder implements AutoCloseable {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path p : (Iterable<Path>) files.sorted()::iterator) {
                 String n = p.getFileName().toString();
-                if (OWN.matcher(n).matches() || (alsoWrites != null && alsoWrites.matcher(n).matches())) present.add(n);
+                if (writes(n, alsoWrites)) present.add(n);
             }
         }
         if (present.isEmpty()) return;
@@ -160,6 +160,17 @@ public final class RunFolder implements AutoCloseable {
         String holder = Files.readString(dir.resolve(LOCK), StandardCharsets.UTF_8).trim();
         return new IllegalArgumentException("output folder " + dir + " is in use by another run (" + (holder.isEmpty() ? "unknown process" : holder)
                 + "): wait for it to end or choose another --out");
+    }
+
+    /** Whether dir holds the files of a run of command: its metrics.jsonl begins with such a start row (see {@link #claim}). */
+    public static boolean holdsRunOf(Path dir, String command) throws IOException {
+        Path metrics = dir.resolve(METRICS);
+        return Files.isRegularFile(metrics) && Files.size(metrics) > 0 && startedBy(metrics, command);
+    }
+
+    /** Whether a run writes a file of this name into its folder (beside alsoWrites, the command's own files). */
+    public static boolean writes(String name, Pattern alsoWrites) {
+        return OWN.matcher(name).matches() || (alsoWrites != null && alsoWrites.matcher(name).matches());
     }
 
     /** Whether metrics begins with a start row of command's (an empty file, cut before its first row, counts too). */

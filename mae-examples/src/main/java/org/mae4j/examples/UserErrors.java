@@ -46,7 +46,8 @@ final class UserErrors {
         e.printStackTrace(new PrintWriter(s));
         try {
             Path log = dir != null && Files.isDirectory(dir) ? dir.resolve("error.log") : Files.createTempFile("mae4j-error-", ".log");
-            Files.writeString(log, s.toString());
+            byte[] bytes = s.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            org.mae4j.io.AtomicFiles.write(log, os -> os.write(bytes));
             return log;
         } catch (IOException | RuntimeException io) {
             System.err.print(s);
