@@ -102,6 +102,24 @@ class OutputsTest {
     }
 
     @Test
+    void everySpellingOfTheWeightsIsRefusedAsEveryOutput(@TempDir Path tmp) throws Exception {
+        Path w = weights(tmp), img = picture(tmp.resolve("pics/a.png"));
+        Path linkedDir = Files.createSymbolicLink(tmp.resolve("linked"), tmp);
+        List<Path> spellings = List.of(w, tmp.resolve("./w.zip"), tmp.resolve("pics/../w.zip"), Files.createSymbolicLink(tmp.resolve("s.zip"), w),
+                Files.createLink(tmp.resolve("h.zip"), w), linkedDir.resolve("w.zip"), Path.of("").toAbsolutePath().relativize(w));
+        for (Path o : spellings) {
+            String out = o.toString();
+            refused(w, List.of("--weights " + w), "reconstruct", "--weights", w.toString(), "--images", img.toString(), "--out", out, "--force");
+            refused(w, List.of("--weights " + w), "reconstruct", "--weights", w.toString(), "--images", img.toString(), "--out",
+                    tmp.resolve("r.png").toString(), "--json", out, "--force");
+            refused(w, List.of("--weights " + w), "knn", "--weights", w.toString(), "--limit", "20", "--out", out, "--force");
+        }
+        // two outputs of one command on one file
+        refused(img, List.of("--json " + tmp.resolve("r.png") + " is also --out"), "reconstruct", "--weights", w.toString(), "--images", img.toString(),
+                "--out", tmp.resolve("r.png").toString(), "--json", tmp.resolve("r.png").toString());
+    }
+
+    @Test
     void embedReplacesAnExistingNpyOrTxtOnlyWithForce(@TempDir Path tmp) throws Exception {
         Path w = weights(tmp), img = picture(tmp.resolve("pics/a.png"));
         Path npy = Files.writeString(tmp.resolve("x.npy"), "mine"), txt = tmp.resolve("x.txt");
