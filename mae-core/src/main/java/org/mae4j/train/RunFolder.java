@@ -96,7 +96,7 @@ public final class RunFolder implements AutoCloseable {
 
     /**
      * Refuses, before any work, an output folder whose files this run would replace but did not make: the files
-     * the run writes (checkpoint.zip, checkpoint-best.zip, metrics.jsonl, error.log and those alsoWrites matches)
+     * the run writes (checkpoint.zip, checkpoint-best.zip, metrics.jsonl and those alsoWrites matches)
      * are its own when the folder's metrics.jsonl begins with the start row of a mae4j run of this command
      * (a run that has no command in its start row is taken as this command's: older mae4j, library runs), and, on
      * a resume, the resumed checkpoint lies in this folder (its own run continues). A fresh run never replaces a
@@ -124,7 +124,7 @@ public final class RunFolder implements AutoCloseable {
         refuseOthersFiles(dir, command, resumedFrom != null, resumedFrom, alsoWrites);
     }
 
-    private static final Pattern OWN = Pattern.compile(Pattern.quote(CHECKPOINT) + "|" + Pattern.quote(BEST) + "|" + Pattern.quote(METRICS) + "|error\\.log");
+    private static final Pattern OWN = Pattern.compile(Pattern.quote(CHECKPOINT) + "|" + Pattern.quote(BEST) + "|" + Pattern.quote(METRICS));
 
     private static void refuseOthersFiles(Path dir, String command, boolean resumed, Path resumedFrom, Pattern alsoWrites) throws IOException {
         if (!Files.isDirectory(dir)) return;
