@@ -35,8 +35,12 @@ import java.util.stream.Stream;
  */
 public final class RunFolder implements AutoCloseable {
     public static final String CHECKPOINT = "checkpoint.zip", BEST = "checkpoint-best.zip", METRICS = "metrics.jsonl", LOCK = ".lock";
-    /** AtomicFiles' temporaries: ".<name>.<uuid>.tmp". */
-    private static final Pattern STALE = Pattern.compile("^\\..+\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.tmp$");
+    /**
+     * AtomicFiles' temporaries ".<name>.<uuid>.tmp" of the files a run writes: its checkpoints and metrics, and the
+     * commands' pictures and summaries (.png, .json); another program's temporary of that shape is not touched.
+     */
+    private static final Pattern STALE = Pattern.compile("^\\.(checkpoint\\.zip|checkpoint-best\\.zip|metrics\\.jsonl|[^/]+\\.png|[^/]+\\.json)"
+            + "\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.tmp$");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path dir;

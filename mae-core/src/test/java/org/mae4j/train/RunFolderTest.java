@@ -64,9 +64,11 @@ class RunFolderTest {
     void staleTemporariesOfACrashedWriteAreRemoved(@TempDir Path dir) throws Exception {
         Path stale = Files.writeString(dir.resolve(".checkpoint.zip.123e4567-e89b-12d3-a456-426614174000.tmp"), "half");
         Path kept = Files.writeString(dir.resolve(".notes.tmp"), "mine");
+        Path another = Files.writeString(dir.resolve(".notes.txt.123e4567-e89b-12d3-a456-426614174000.tmp"), "another program's");
         RunFolder.open(dir, null, Map.of()).close();
         assertFalse(Files.exists(stale));
         assertTrue(Files.exists(kept), "only AtomicFiles' own temporaries go");
+        assertTrue(Files.exists(another), "only the temporaries of a run's own files go");
     }
 
     @Test
