@@ -83,7 +83,8 @@ public final class HfConfig {
         n.put("hidden_dropout_prob", 0.0);
         n.put("attention_probs_dropout_prob", 0.0);
         n.put("initializer_range", 0.02);
-        m.writerWithDefaultPrettyPrinter().writeValue(configJson.toFile(), n);
+        byte[] bytes = m.writerWithDefaultPrettyPrinter().writeValueAsBytes(n);
+        AtomicFiles.write(configJson, os -> os.write(bytes));
     }
 
     private static int req(JsonNode c, String field, int min, int max) {

@@ -118,9 +118,10 @@ public final class Npy {
         return flat.reshape('c', h.shape());
     }
 
-    /** Writes float32/float64/int64/int32 arrays (format version 1.0, C order, little-endian). */
+    /** Writes float32/float64/int64/int32 arrays (format version 1.0, C order, little-endian), atomically ({@link AtomicFiles}). */
     public static void write(Path file, INDArray a) throws IOException {
-        Files.write(file, toBytes(a));
+        byte[] bytes = toBytes(a);
+        AtomicFiles.write(file, os -> os.write(bytes));
     }
 
     /** The bytes of a .npy file holding a (float32/float64/int64/int32, format version 1.0). */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.mae4j.io.AtomicFiles;
+import org.mae4j.io.RealPaths;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -34,8 +35,12 @@ import java.util.stream.Stream;
  */
 public final class RunFolder implements AutoCloseable {
     public static final String CHECKPOINT = "checkpoint.zip", BEST = "checkpoint-best.zip", METRICS = "metrics.jsonl", LOCK = ".lock";
-    /** AtomicFiles' temporaries: ".<name>.<uuid>.tmp". */
-    private static final Pattern STALE = Pattern.compile("^\\..+\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.tmp$");
+    /**
+     * AtomicFiles' temporaries ".<name>.<uuid>.tmp" of the files a run writes: its checkpoints and metrics, and the
+     * commands' pictures and summaries (.png, .json); another program's temporary of that shape is not touched.
+     */
+    private static final Pattern STALE = Pattern.compile("^\\.(checkpoint\\.zip|checkpoint-best\\.zip|metrics\\.jsonl|[^/]+\\.png|[^/]+\\.json)"
+            + "\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.tmp$");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path dir;
@@ -75,19 +80,14 @@ public final class RunFolder implements AutoCloseable {
             lock = null;   // held by this JVM
         }
         if (lock == null) {
-            String holder = Files.readString(dir.resolve(LOCK), StandardCharsets.UTF_8).trim();
             ch.close();
-            throw new IllegalArgumentException("output folder " + dir + " is in use by another run (" + (holder.isEmpty() ? "unknown process" : holder)
-                    + "): wait for it to end or choose another --out");
+            throw inUse(dir);
         }
         try {
+            refuseOthersFiles(dir, startInfo.get("command"), resumeAt != null, null, null);
             ch.truncate(0);
             ch.write(java.nio.ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + ", started " + Instant.now()).getBytes(StandardCharsets.UTF_8)));
             ch.force(true);
-            if (resumeAt == null && Files.exists(dir.resolve(CHECKPOINT))) {
-                throw new IllegalArgumentException("output folder " + dir + " already holds a run (" + CHECKPOINT + "): continue it with --resume "
-                        + dir.resolve(CHECKPOINT) + ", or choose another --out (nothing was overwritten)");
-            }
             removeStaleTemporaries(dir);
             Metrics m = new Metrics(dir.resolve(METRICS), resumeAt, startInfo);
             return new RunFolder(dir, ch, lock, m);
@@ -95,6 +95,103 @@ public final class RunFolder implements AutoCloseable {
             lock.release();
             ch.close();
             throw e;
+        }
+    }
+
+    /**
+     * Refuses, before any work, an output folder whose files this run would replace but did not make: the files
+     * the run writes (checkpoint.zip, checkpoint-best.zip, metrics.jsonl and those alsoWrites matches)
+     * are its own when the folder's metrics.jsonl begins with the start row of a mae4j run of this command
+     * (a run that has no command in its start row is taken as this command's: older mae4j, library runs), and, on
+     * a resume, the resumed checkpoint lies in this folder (its own run continues). A fresh run never replaces a
+     * checkpoint.zip ({@code --resume} continues it). {@link #open} checks the same, without the resumed file.
+     *
+     * @param command     the job's name as metrics.jsonl's start row records it ("pretrain"), or null
+     * @param resumedFrom the checkpoint resumed, or null for a fresh run
+     * @param alsoWrites  the names of the other files the run writes into the folder (pictures, summaries), or null
+     * @throws IllegalArgumentException one line naming the folder and the file that would be replaced
+     */
+    public static void claim(Path dir, String command, Path resumedFrom, Pattern alsoWrites) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new IllegalArgumentException("output folder " + dir + " is a file, not a folder");
+        if (Files.isRegularFile(dir.resolve(LOCK))) {   // a running run's files are its own business: say that first, as open does
+            try (FileChannel ch = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                FileLock probe;
+                try {
+                    probe = ch.tryLock();
+                } catch (java.nio.channels.OverlappingFileLockException e) {
+                    probe = null;
+                }
+                if (probe == null) throw inUse(dir);
+                probe.release();
+            }
+        }
+        refuseOthersFiles(dir, command, resumedFrom != null, resumedFrom, alsoWrites);
+    }
+
+    private static final Pattern OWN = Pattern.compile(Pattern.quote(CHECKPOINT) + "|" + Pattern.quote(BEST) + "|" + Pattern.quote(METRICS));
+
+    private static void refuseOthersFiles(Path dir, String command, boolean resumed, Path resumedFrom, Pattern alsoWrites) throws IOException {
+        if (!Files.isDirectory(dir)) return;
+        List<String> present = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files.sorted()::iterator) {
+                String n = p.getFileName().toString();
+                if (writes(n, alsoWrites)) present.add(n);
+            }
+        }
+        if (present.isEmpty()) return;
+        String runOf = command == null ? "a mae4j run" : "a mae4j " + command + " run";
+        Path metrics = dir.resolve(METRICS);
+        if (Files.exists(metrics) && !startedBy(metrics, command)) {
+            throw new IllegalArgumentException("output folder " + dir + ": its " + METRICS + " is not the metrics of " + runOf
+                    + " (its first row is not such a start row): choose another --out, or move the file (nothing was overwritten)");
+        }
+        if (!resumed && Files.exists(dir.resolve(CHECKPOINT))) {
+            throw new IllegalArgumentException("output folder " + dir + " already holds a run (" + CHECKPOINT + "): continue it with --resume "
+                    + dir.resolve(CHECKPOINT) + ", or choose another --out (nothing was overwritten)");
+        }
+        if (resumedFrom != null && !RealPaths.sameFile(RealPaths.of(resumedFrom).getParent(), dir)) {
+            throw new IllegalArgumentException("output folder " + dir + " holds another run's files (" + String.join(", ", present) + ") that resuming "
+                    + resumedFrom + " there would replace: continue in it only with its own checkpoint, or choose another --out (nothing was overwritten)");
+        }
+        if (!resumed && !Files.exists(metrics)) {
+            throw new IllegalArgumentException("output folder " + dir + " holds " + String.join(", ", present) + " that no " + runOf.substring(2)
+                    + " left there (it has no " + METRICS + "): choose another --out, or move them (nothing was overwritten)");
+        }
+    }
+
+    private static IllegalArgumentException inUse(Path dir) throws IOException {
+        String holder = Files.readString(dir.resolve(LOCK), StandardCharsets.UTF_8).trim();
+        return new IllegalArgumentException("output folder " + dir + " is in use by another run (" + (holder.isEmpty() ? "unknown process" : holder)
+                + "): wait for it to end or choose another --out");
+    }
+
+    /** Whether dir holds the files of a run of command: its metrics.jsonl begins with such a start row (see {@link #claim}). */
+    public static boolean holdsRunOf(Path dir, String command) throws IOException {
+        Path metrics = dir.resolve(METRICS);
+        return Files.isRegularFile(metrics) && Files.size(metrics) > 0 && startedBy(metrics, command);
+    }
+
+    /** Whether a run writes a file of this name into its folder (beside alsoWrites, the command's own files). */
+    public static boolean writes(String name, Pattern alsoWrites) {
+        return OWN.matcher(name).matches() || (alsoWrites != null && alsoWrites.matcher(name).matches());
+    }
+
+    /** Whether metrics begins with a start row of command's (an empty file, cut before its first row, counts too). */
+    private static boolean startedBy(Path metrics, String command) throws IOException {
+        String first;
+        try (java.io.BufferedReader r = Files.newBufferedReader(metrics, StandardCharsets.UTF_8)) {
+            first = r.readLine();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return false;
+        }
+        if (first == null) return true;
+        try {
+            JsonNode n = JSON.readTree(first);
+            if (n == null || !n.isObject() || !n.path("type").asText().equals("start")) return false;
+            return command == null || !n.has("command") || n.path("command").asText().equals(command);
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -180,7 +277,7 @@ public final class RunFolder implements AutoCloseable {
         }
 
         /**
-         * Keeps the rows up to the checkpoint: steps <= its step, epoch ends <= its epoch; a torn last line (a
+         * Keeps the rows up to the checkpoint: steps <= its step, epoch ends (and other rows of an epoch) <= its epoch; a torn last line (a
          * kill during a write) goes too. Rewritten atomically. Returns the kept losses of the epoch the checkpoint
          * is in, in step order (one per step).
          */
@@ -197,7 +294,8 @@ public final class RunFolder implements AutoCloseable {
                 if (n == null || !n.isObject()) continue;
                 String type = n.path("type").asText();
                 if (type.equals("step") && n.path("step").asLong() > at.step()) continue;
-                if (type.equals("epoch_end") && n.path("epoch").asInt() > at.epoch()) continue;
+                // an epoch's rows (epoch_end, pictures) are written before its checkpoint: a later epoch's go
+                if (!type.equals("step") && !type.equals("start") && n.path("epoch").isNumber() && n.path("epoch").asInt() > at.epoch()) continue;
                 // rows count epochs from 1; at.epoch() is the number of epochs already finished
                 if (type.equals("step") && n.path("epoch").asInt() == at.epoch() + 1 && n.path("loss").isNumber()) {
                     resumedEpoch.put(n.path("step").asLong(), n.path("loss").asDouble());

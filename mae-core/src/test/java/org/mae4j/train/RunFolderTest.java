@@ -35,12 +35,40 @@ class RunFolderTest {
     }
 
     @Test
+    void aFreshRunReplacesOnlyTheFilesOfItsOwnCommandsRun(@TempDir Path dir) throws Exception {
+        Map<String, String> pretrain = Map.of("command", "pretrain");
+        Path metrics = Files.writeString(dir.resolve(RunFolder.METRICS), "{\"my\": \"notes\"}\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RunFolder.open(dir, null, pretrain));
+        assertTrue(e.getMessage().contains("is not the metrics of a mae4j pretrain run"), e.getMessage());
+        assertEquals("{\"my\": \"notes\"}\n", Files.readString(metrics), "a fresh run truncated it");
+        Files.writeString(metrics, "{\"type\":\"start\",\"command\":\"finetune\"}\n");
+        e = assertThrows(IllegalArgumentException.class, () -> RunFolder.open(dir, null, pretrain));
+        assertTrue(e.getMessage().contains("is not the metrics of a mae4j pretrain run"), e.getMessage());
+        // a pretraining that crashed before its first checkpoint: the same command starts it again
+        Files.writeString(metrics, "{\"type\":\"start\",\"command\":\"pretrain\"}\n{\"type\":\"step\",\"epoch\":1,\"step\":1,\"loss\":2.0}\n");
+        RunFolder.open(dir, null, pretrain).close();
+        // a folder without metrics whose checkpoint-best.zip no run of ours left
+        Path other = Files.createDirectories(dir.resolve("other"));
+        Files.writeString(other.resolve(RunFolder.BEST), "mine");
+        e = assertThrows(IllegalArgumentException.class, () -> RunFolder.open(other, null, pretrain));
+        assertTrue(e.getMessage().contains("holds checkpoint-best.zip that no mae4j pretrain run left there"), e.getMessage());
+        // resuming from elsewhere into a folder with a run's files
+        Files.writeString(other.resolve(RunFolder.CHECKPOINT), "theirs");
+        e = assertThrows(IllegalArgumentException.class, () -> RunFolder.claim(other, "pretrain", dir.resolve("a.zip"), null));
+        assertTrue(e.getMessage().contains("holds another run's files (checkpoint-best.zip, checkpoint.zip)"), e.getMessage());
+        RunFolder.claim(other, "pretrain", other.resolve("checkpoint.zip"), null);   // its own checkpoint: continued
+        assertEquals("theirs", Files.readString(other.resolve(RunFolder.CHECKPOINT)));
+    }
+
+    @Test
     void staleTemporariesOfACrashedWriteAreRemoved(@TempDir Path dir) throws Exception {
         Path stale = Files.writeString(dir.resolve(".checkpoint.zip.123e4567-e89b-12d3-a456-426614174000.tmp"), "half");
         Path kept = Files.writeString(dir.resolve(".notes.tmp"), "mine");
+        Path another = Files.writeString(dir.resolve(".notes.txt.123e4567-e89b-12d3-a456-426614174000.tmp"), "another program's");
         RunFolder.open(dir, null, Map.of()).close();
         assertFalse(Files.exists(stale));
         assertTrue(Files.exists(kept), "only AtomicFiles' own temporaries go");
+        assertTrue(Files.exists(another), "only the temporaries of a run's own files go");
     }
 
     @Test

@@ -56,6 +56,8 @@ public final class BenchCommand implements Callable<Integer> {
     int warmup;
     @Option(names = "--json", description = "Also write the results as JSON to this file.")
     Path json;
+    @Option(names = "--force", description = "Replace an existing --json file.")
+    boolean force;
     @Option(names = "--profile", description = "Time each kind of kernel (adds a little overhead) and print the breakdown.")
     boolean profile;
     @Option(names = "--no-sgemm", description = "Skip the 4096^3 sgemm measurement.")
@@ -73,6 +75,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (json != null) Outputs.of(force).file("--json", json);
         List<Case> cases;
         if (config == null) {
             if (batch != null) throw new IllegalArgumentException("--batch needs --config");
@@ -296,8 +299,7 @@ public final class BenchCommand implements Callable<Integer> {
                     JSON.writeValueAsString(r.gemmPaths()), i + 1 < results.size() ? "," : ""));
         }
         j.append("  ]\n}\n");
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
-        Files.writeString(file, j.toString());
+        byte[] bytes = j.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        org.mae4j.io.AtomicFiles.write(file, os -> os.write(bytes));
     }
 }

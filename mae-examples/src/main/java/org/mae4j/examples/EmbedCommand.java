@@ -52,6 +52,8 @@ public final class EmbedCommand implements Callable<Integer> {
     float[] mean;
     @Option(names = "--std", split = ",", description = "Normalization std per channel, for weights that record none.")
     float[] std;
+    @Option(names = "--force", description = "Replace an existing --out and the .txt beside it.")
+    boolean force;
 
     @Override
     public Integer call() throws IOException {
@@ -64,6 +66,9 @@ public final class EmbedCommand implements Callable<Integer> {
         if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
         if ((mean == null) != (std == null)) throw new IllegalArgumentException("--mean and --std go together");
         Path names = out.resolveSibling(name.substring(0, name.length() - 4) + ".txt");
+        Outputs outputs = Outputs.of(force).input("--weights", weights).inputs("--images", images);
+        outputs.file("--out", out);
+        outputs.file("--out's .txt", names);
         List<Path> files = expand(images);
 
         Embedder e = Embedder.load(weights, preset == null ? null : MaeConfig.preset(preset), mean == null ? null : new Normalization(mean, std));

@@ -31,6 +31,11 @@ final class EncoderAndData {
     @Option(names = "--on-bad-image", defaultValue = "skip", description = Datasets.ON_BAD_IMAGE)
     org.mae4j.data.BadImagePolicy onBadImage;
 
+    /** The claims of a command that reads these inputs (its outputs are checked against them). */
+    Outputs outputs(boolean force) {
+        return Outputs.of(force).input("--weights", weights).data("--data", data).data("--test-data", testData);
+    }
+
     /** The encoder's config and MAE parameters; --random-init draws them from seed. */
     PretrainedWeights.Loaded encoder(long seed) throws IOException {
         if ((weights == null) == !randomInit) throw new IllegalArgumentException("give exactly one of --weights and --random-init");

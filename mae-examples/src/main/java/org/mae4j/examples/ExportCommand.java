@@ -44,6 +44,17 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        Outputs outputs = Outputs.of(force).input("--weights", weights);
+        if (names == Names.official) {
+            if (!out.toString().endsWith(".safetensors")) throw new IllegalArgumentException("--out " + out + ": name the file *.safetensors");
+            outputs.file("--out", out);
+        } else {
+            if (Files.exists(out) && !Files.isDirectory(out)) {
+                throw new IllegalArgumentException("--out " + out + ": exists and is not a directory (huggingface names write a folder)");
+            }
+            outputs.file("--out", out.resolve("model.safetensors"));
+            outputs.file("--out", out.resolve("config.json"));
+        }
         PretrainedWeights.Loaded w = PretrainedWeights.load(weights, preset == null ? null : MaeConfig.preset(preset));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");   // what HuggingFace's loaders expect of a PyTorch safetensors file
@@ -56,18 +67,11 @@ public final class ExportCommand implements Callable<Integer> {
             if (w.hasDecoder() || !PretrainedWeights.isDecoder(e.name())) official.put(e.name(), store.param(e.name()));
         }
         if (names == Names.official) {
-            if (!out.toString().endsWith(".safetensors")) throw new IllegalArgumentException("--out " + out + ": name the file *.safetensors");
-            refuseOverwrite(out);
             Safetensors.write(out, official, meta);
             System.out.println("wrote " + out + " (" + official.size() + " tensors, official MAE names)");
         } else {
             w.requireDecoder(weights);   // ViTMAEForPreTraining has a decoder
-            if (Files.exists(out) && !Files.isDirectory(out)) {
-                throw new IllegalArgumentException("--out " + out + ": exists and is not a directory (huggingface names write a folder)");
-            }
             Path file = out.resolve("model.safetensors"), config = out.resolve("config.json");
-            refuseOverwrite(file);
-            refuseOverwrite(config);
             Files.createDirectories(out);
             Map<String, INDArray> hf = WeightNames.toHuggingFace(official);
             Safetensors.write(file, hf, meta);
@@ -75,9 +79,5 @@ public final class ExportCommand implements Callable<Integer> {
             System.out.println("wrote " + file + " (" + hf.size() + " tensors, HuggingFace ViTMAE names) and " + config);
         }
         return 0;
-    }
-
-    private void refuseOverwrite(Path p) {
-        if (!force && Files.exists(p)) throw new IllegalArgumentException(p + " exists: pass --force to replace it (nothing was written)");
     }
 }

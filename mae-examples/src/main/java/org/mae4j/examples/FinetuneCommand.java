@@ -125,6 +125,10 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
     DistributedOptions dist = new DistributedOptions();
     @Option(names = "--out", defaultValue = "runs/finetune", description = "Output folder.")
     Path out;
+    @Option(names = "--force", description = "With --eval: replace confusion.png and finetune.json in an --out folder that is not a finetune run's.")
+    boolean force;
+    /** The files it writes into --out beside RunFolder's. */
+    private static final java.util.regex.Pattern FILES = java.util.regex.Pattern.compile("confusion\\.png|finetune\\.json");
 
     @Override public Path out() { return out; }
 
@@ -248,8 +252,15 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
 
     @Override
     public Integer call() throws IOException {
-        if (eval != null) return evaluate(eval);
+        Outputs outputs = inputs.outputs(force).input("--eval", eval).input("--resume", run.resume);
+        if (eval != null) {
+            outputs.fileOfRun("--out", out.resolve("confusion.png"), "finetune");
+            outputs.fileOfRun("--out", out.resolve("finetune.json"), "finetune");
+            return evaluate(eval);
+        }
+        if (force) throw new IllegalArgumentException("--force is for --eval's files: a training run's folder is never forced (--resume continues it)");
         dist.validate();
+        if (Outputs.writer(dist)) outputs.runFolder("--out", out, "finetune", run.resume, FILES);
         return dist.run(spec.root().commandLine().getParseResult().originalArgs(), this::train);
     }
 

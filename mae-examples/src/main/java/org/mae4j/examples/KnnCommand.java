@@ -47,9 +47,12 @@ public final class KnnCommand implements Callable<Integer> {
     NormalizationOptions normalization = new NormalizationOptions();
     @Option(names = "--out", description = "Also write the result as JSON to this file.")
     Path out;
+    @Option(names = "--force", description = "Replace an existing --out file.")
+    boolean force;
 
     @Override
     public Integer call() throws Exception {
+        if (out != null) inputs.outputs(force).file("--out", out);
         Features.Pool p = Features.Pool.parse("--pool", pool);
         Knn knn = new Knn(k, temperature);
         if (knnTrain < 0) throw new IllegalArgumentException("--knn-train must be >= 0, got " + knnTrain);

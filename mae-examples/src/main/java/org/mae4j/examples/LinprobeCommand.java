@@ -78,9 +78,12 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
     Path out;
 
     @Override public Path out() { return out; }
+    /** The files it writes into --out beside RunFolder's. */
+    private static final java.util.regex.Pattern FILES = java.util.regex.Pattern.compile("linprobe\\.json");
 
     @Override
     public Integer call() throws IOException {
+        inputs.outputs(false).input("--resume", run.resume).runFolder("--out", out, "linprobe", run.resume, FILES);
         Features.Pool p = Features.Pool.parse("--pool", pool);
         Resumed resumed = null;
         if (run.resume != null) {

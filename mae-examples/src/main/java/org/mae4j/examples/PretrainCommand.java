@@ -51,6 +51,8 @@ import java.util.concurrent.Callable;
 public final class PretrainCommand implements Callable<Integer>, TrainingCommand {
     private static final Logger LOG = LoggerFactory.getLogger(PretrainCommand.class);
     static final String CHECKPOINT = RunFolder.CHECKPOINT, METRICS = RunFolder.METRICS, LOSS_PNG = "loss.png";
+    /** The files it writes into --out beside RunFolder's. */
+    private static final java.util.regex.Pattern FILES = java.util.regex.Pattern.compile("loss\\.png|recon-init\\.png|recon-epoch-\\d+\\.png");
 
     @Spec CommandSpec spec;
     @Option(names = "--preset", defaultValue = "tinyFmnist", description = "Model preset: ${COMPLETION-CANDIDATES}.",
@@ -116,6 +118,9 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
         dist.validate();
         if ((dist.workers > 0 || dist.isRank()) && knnEvery > 0) {
             throw new IllegalArgumentException("--knn-every is not available in data-parallel training yet: score the checkpoint with ./mae knn");
+        }
+        if (Outputs.writer(dist)) {
+            Outputs.of(false).data("--data", data).data("--test-data", testData).input("--resume", run.resume).runFolder("--out", out, "pretrain", run.resume, FILES);
         }
         return dist.run(spec.root().commandLine().getParseResult().originalArgs(), this::train);
     }

@@ -62,13 +62,19 @@ public final class ReconstructCommand implements Callable<Integer> {
     Path noise;
     @picocli.CommandLine.Mixin
     NormalizationOptions normalization = new NormalizationOptions();
-    @Option(names = "--out", defaultValue = "reconstruction.png", description = "The PNG to write (replaced if it exists).")
+    @Option(names = "--out", defaultValue = "reconstruction.png", description = "The PNG to write.")
     Path out;
     @Option(names = "--json", description = "Also write the loss and the mask as JSON to this file.")
     Path json;
+    @Option(names = "--force", description = "Replace existing output files.")
+    boolean force;
 
     @Override
     public Integer call() throws IOException {
+        Outputs outputs = Outputs.of(force).input("--weights", weights).inputs("--images", input.files).input("--images-npy", input.npy)
+                .data("--data", input.data).input("--noise", noise);
+        outputs.file("--out", out);
+        if (json != null) outputs.file("--json", json);
         MaeConfig fallback = preset == null ? null : MaeConfig.preset(preset);
         PretrainedWeights.Loaded w = PretrainedWeights.load(weights, fallback).requireDecoder(weights);
         Finite.requireWeights(w.params(), "--weights " + weights);
@@ -115,7 +121,8 @@ public final class ReconstructCommand implements Callable<Integer> {
                 for (int j = 0; j < l; j++) row.add((int) m[i * l + j]);
             }
             n.put("png", out.toString());
-            JSON.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), n);
+            byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n);
+            org.mae4j.io.AtomicFiles.write(json, os -> os.write(bytes));
         }
         return 0;
     }

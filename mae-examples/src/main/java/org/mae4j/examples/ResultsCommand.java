@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -44,6 +43,8 @@ public final class ResultsCommand implements Callable<Integer> {
     Path runs;
     @Option(names = "--out", defaultValue = "docs/results", description = "Where results.json, table.md and the pictures go.")
     Path out;
+    @Option(names = "--force", description = "Replace existing files in an --out folder that holds no results.json of ./mae results.")
+    boolean force;
 
     /** One step of the study, as run.sh recorded it in NAME.row: name, protocol, encoder, result file, command. */
     record Step(String name, String protocol, String encoder, Path result, String command, double hours) {
@@ -78,6 +79,9 @@ public final class ResultsCommand implements Callable<Integer> {
         if (!Files.isDirectory(runs)) throw new IllegalArgumentException("--runs " + runs + " is not a directory");
         List<Step> steps = steps(runs);
         if (steps.isEmpty()) throw new IllegalArgumentException("--runs " + runs + " holds no study steps (NAME.row files written by docs/results/run.sh)");
+        Outputs outputs = Outputs.of(force).input("--runs", runs);
+        for (String f : OWN_FILES) outputs.fileOfResults("--out", out.resolve(f), out);
+        for (Step s : steps) outputs.fileOfResults("--out", out.resolve("metrics").resolve(s.name() + ".jsonl"), out);
         Files.createDirectories(out.resolve("metrics"));
         ObjectNode root = JSON.createObjectNode();
         root.put("dataset", "fashion-mnist");
@@ -241,7 +245,11 @@ public final class ResultsCommand implements Callable<Integer> {
         }
     }
 
+    /** The files results writes into --out beside metrics/NAME.jsonl (claimed before any is written). */
+    private static final List<String> OWN_FILES = List.of("results.json", "table.md", "pretrain-loss.png", "recon-init.png", "recon-last.png",
+            "confusion-best.png", "finetune-curves.png");
+
     private static void copy(Path from, Path to) throws IOException {
-        if (Files.exists(from)) Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
+        if (Files.exists(from)) AtomicFiles.write(to, os -> Files.copy(from, os));
     }
 }

@@ -45,8 +45,12 @@ final class UserErrors {
         StringWriter s = new StringWriter();
         e.printStackTrace(new PrintWriter(s));
         try {
-            Path log = dir != null && Files.isDirectory(dir) ? dir.resolve("error.log") : Files.createTempFile("mae4j-error-", ".log");
-            Files.writeString(log, s.toString());
+            // into the run's folder, but never over an error.log of a folder that holds no run (the user's own file)
+            boolean here = dir != null && Files.isDirectory(dir)
+                    && (!Files.exists(dir.resolve("error.log")) || Files.exists(dir.resolve(org.mae4j.train.RunFolder.METRICS)));
+            Path log = here ? dir.resolve("error.log") : Files.createTempFile("mae4j-error-", ".log");
+            byte[] bytes = s.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            org.mae4j.io.AtomicFiles.write(log, os -> os.write(bytes));
             return log;
         } catch (IOException | RuntimeException io) {
             System.err.print(s);
