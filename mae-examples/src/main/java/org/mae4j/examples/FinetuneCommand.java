@@ -167,7 +167,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
             encoder = inputs.describe(run.seed);
         }
         MaeConfig cfg = model.config();
-        ImageDataset all = inputs.train(cfg), test = inputs.test(cfg);
+        ImageDataset all = inputs.train(cfg), test = inputs.test(cfg, all.classNames());
         Split[] parts = Split.holdOut(all, valFraction, run.seed);
         ImageDataset train = parts[0], val = parts[1];
         if (!(cropScale > 0 && cropScale <= 1)) throw new IllegalArgumentException("--crop-scale must be in (0, 1], got " + cropScale);
@@ -232,7 +232,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
         Checkpoint.Contents c = Checkpoint.load(checkpoint);
         Kernels kernels = MaskedAutoencoder.defaultKernels(DataType.FLOAT);
         VitClassifier model = classifier(c, kernels, checkpoint);
-        ImageDataset test = inputs.test(model.config());
+        ImageDataset test = inputs.test(model.config(), classNames(c));
         Normalization norm = c.normalization() != null ? c.normalization() : Normalization.defaultFor(model.config().channels());
         Classification s = Classification.score(model, test, norm, Math.max(batch, 64));
         Files.createDirectories(out);

@@ -64,7 +64,7 @@ public final class KnnCommand implements Callable<Integer> {
             cfg = w.config();
             source = inputs.describe(seed);
         }
-        ImageDataset train = inputs.train(cfg), test = inputs.test(cfg);
+        ImageDataset train = inputs.train(cfg), test = inputs.test(cfg, train.classNames());
         if (knnTrain > 0 && knnTrain < train.size()) train = new Subset(train, knnTrain);
         Augment norm = normalization.apply(Augment.mae(cfg.channels()));
         long t0 = System.nanoTime();

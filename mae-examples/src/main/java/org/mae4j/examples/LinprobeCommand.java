@@ -119,7 +119,7 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
             cfg = w.config();
             source = inputs.describe(run.seed);
         }
-        ImageDataset all = inputs.train(cfg), test = inputs.test(cfg);
+        ImageDataset all = inputs.train(cfg), test = inputs.test(cfg, all.classNames());
         Split[] parts = valFraction > 0 ? Split.holdOut(all, valFraction, run.seed) : null;
         ImageDataset train = parts == null ? all : parts[0];
         Augment norm = normalization.apply(Augment.mae(cfg.channels()));
