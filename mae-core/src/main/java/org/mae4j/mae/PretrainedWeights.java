@@ -213,6 +213,7 @@ public final class PretrainedWeights {
             }
         }
         MaeConfig cfg = hfConfig != null ? HfConfig.read(hfConfig) : require(fallback, source);
+        requireFit(cfg, tensors, safetensors != null ? safetensors : source);
         Path pre = dir == null ? null : dir.resolve("preprocessor_config.json");
         if (pre != null && Files.isRegularFile(pre)) {
             Preprocessor p = readPreprocessor(pre, cfg);
@@ -290,7 +291,17 @@ public final class PretrainedWeights {
         return cfg;
     }
 
+    /** Refuses tensors that are not of the model cfg describes, naming the source, the tensor and both shapes. */
+    private static void requireFit(MaeConfig cfg, Map<String, INDArray> tensors, Object source) throws IOException {
+        try {
+            ConfigFit.checkTensors(cfg, tensors, source);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
     private static Loaded fromMap(Map<String, INDArray> tensors, MaeConfig cfg, String source) throws IOException {
+        requireFit(cfg, tensors, source);
         ParamStore store = MaskedAutoencoder.layout(cfg).build(DataType.FLOAT);
         MaeInit.initialize(store, cfg, new Random(0));   // fills the fixed position tables when the file has none
         Map<String, INDArray> cast = new LinkedHashMap<>();
