@@ -26,11 +26,14 @@ public final class ConfigFit {
 
     private static final Pattern BLOCK = Pattern.compile("(decoder_blocks|blocks)\\.(\\d+)\\..*");
 
-    /** As {@link #check(MaeConfig, Map, Object)} over tensors. */
+    /**
+     * The shapes of tensors that a loader then matches by name (ParamStore.setAll, the embedder), listing the
+     * missing and unexpected ones itself: as {@link #check(MaeConfig, Map, Object)} without the block count.
+     */
     public static void checkTensors(MaeConfig cfg, Map<String, INDArray> tensors, Object source) {
         Map<String, long[]> shapes = new LinkedHashMap<>();
         tensors.forEach((k, v) -> shapes.put(k, v.shape()));
-        check(cfg, shapes, source);
+        check(cfg, shapes, source, false);
     }
 
     /** As {@link #check(MaeConfig, Map, Object)} over a store's entries. */
@@ -46,6 +49,10 @@ public final class ConfigFit {
      * @throws IllegalArgumentException one line: the file, the tensor, the shape the config implies and the one found
      */
     public static void check(MaeConfig cfg, Map<String, long[]> shapes, Object source) {
+        check(cfg, shapes, source, true);
+    }
+
+    private static void check(MaeConfig cfg, Map<String, long[]> shapes, Object source, boolean blockCount) {
         Map<String, long[]> want = MaskedAutoencoder.layout(cfg).shapes();
         int d = cfg.encoder().width();
         want.put("fc_norm.weight", new long[] {d});
@@ -59,7 +66,7 @@ public final class ConfigFit {
         for (Map.Entry<String, long[]> t : shapes.entrySet()) {
             String name = t.getKey();
             Matcher m = BLOCK.matcher(name);
-            if (m.matches()) {
+            if (blockCount && m.matches()) {
                 boolean decoder = m.group(1).equals("decoder_blocks");
                 int depth = decoder ? cfg.decoder().depth() : cfg.encoder().depth();
                 long i = Long.parseLong(m.group(2).length() > 9 ? "999999999" : m.group(2));

@@ -32,12 +32,15 @@ class ConfigFitTest {
     }
 
     private static String refusal(MaeConfig cfg, Map<String, INDArray> t) {
-        return assertThrows(IllegalArgumentException.class, () -> ConfigFit.checkTensors(cfg, t, "f")).getMessage();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        t.forEach((k, v) -> shapes.put(k, v.shape()));
+        return assertThrows(IllegalArgumentException.class, () -> ConfigFit.check(cfg, shapes, "f")).getMessage();
     }
 
     @Test
     void eachKindOfMisfitIsNamed() {
         ConfigFit.checkTensors(MICRO, tensors(MICRO), "f");
+        ConfigFit.checkStore(MICRO, MaskedAutoencoder.create(MICRO, new Random(3)).params(), "f");
         assertTrue(refusal(MICRO.withImageSize(20), tensors(MICRO)).startsWith("f: tensor pos_embed has shape [1, 17, 32], but its config (20 px"));
         MaeConfig deeper = new MaeConfig(16, 4, 3, new VitSpec(32, 3, 2, 4), new VitSpec(16, 1, 2, 4), 0.75, false, 1e-6);
         assertTrue(refusal(deeper, tensors(MICRO)).startsWith("f: its encoder blocks end at blocks.1, but its config"), refusal(deeper, tensors(MICRO)));
