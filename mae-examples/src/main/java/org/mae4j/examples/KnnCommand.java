@@ -74,7 +74,7 @@ public final class KnnCommand implements Callable<Integer> {
         long t1 = System.nanoTime();
         Knn.Score s = knn.score(ftrain, ftest);
         double knnSeconds = (System.nanoTime() - t1) / 1e9;
-        System.out.printf(Locale.ROOT, "%d-NN (T %.2f) of %s, %s features: test top-1 %.2f%%, top-5 %.2f%% (%d neighbours, %d queries; features %.0f s, kNN %.0f s)%n",
+        System.out.printf(Locale.ROOT, "%d-NN (T %s) of %s, %s features: test top-1 %.2f%%, top-5 %.2f%% (%d neighbours, %d queries; features %.0f s, kNN %.0f s)%n",
                 k, temperature, source, rawPixels ? "raw-pixel" : pool, 100 * s.top1(), 100 * s.top5(), ftrain.n(), ftest.n(), featureSeconds, knnSeconds);
         if (out != null) {
             Json.write(out, Map.of("encoder", source, "features", rawPixels ? "raw-pixels" : pool, "k", k, "temperature", temperature,
