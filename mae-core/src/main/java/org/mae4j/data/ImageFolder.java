@@ -444,6 +444,9 @@ public final class ImageFolder implements ImageDataset {
      * wanted, three for a colour image wanted in colour. Grey becomes RGB after resizing (one plane to resample).
      */
     static float[] planes(BufferedImage img, int channels) {
+        // a picture handed in (Embedder.embed(BufferedImage) of an ImageIO.read result): the same refusal as for files
+        String colours = colourProblem(img.getColorModel());
+        if (colours != null) throw new IllegalArgumentException("the picture is " + colours);
         int w = img.getWidth(), h = img.getHeight();
         ColorModel cm = img.getColorModel();
         if (!(cm instanceof IndexColorModel) && cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY) {

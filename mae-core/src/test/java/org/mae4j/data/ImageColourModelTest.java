@@ -81,6 +81,12 @@ class ImageColourModelTest {
         // single files (embed, Embedder.embedFiles)
         IOException single = assertThrows(IOException.class, () -> EvalTransform.read(cmyk));
         assertEquals("cannot decode image " + cmyk + ": " + ImageFolder.CMYK, single.getMessage());
+
+        // a picture the caller decoded itself (Embedder.embed(BufferedImage)): ImageIO.read gives the wrong colours
+        BufferedImage decoded = ImageIO.read(cmyk.toFile());
+        EvalTransform eval = new EvalTransform(4, org.mae4j.config.Normalization.imagenet());
+        IllegalArgumentException picture = assertThrows(IllegalArgumentException.class, () -> eval.apply(decoded, new float[3 * 16], 0));
+        assertEquals("the picture is " + ImageFolder.CMYK, picture.getMessage());
     }
 
     @Test
