@@ -2,7 +2,6 @@ package org.mae4j.data;
 
 import org.mae4j.config.Normalization;
 
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -79,20 +78,12 @@ public final class EvalTransform {
     }
 
     /**
-     * Decodes an image file (PNG, JPEG, BMP, GIF: whatever javax.imageio reads).
+     * Decodes an image file (PNG, JPEG, BMP, GIF: whatever javax.imageio reads; a CMYK JPEG is refused, see ImageFolder).
      *
      * @throws IOException naming the file when it does not exist or cannot be decoded
      */
     public static BufferedImage read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new IOException("image file not found: " + file);
-        BufferedImage img;
-        try {
-            img = ImageIO.read(file.toFile());
-        } catch (IOException | RuntimeException e) {
-            throw new IOException("cannot decode image " + file + ": " + e.getMessage(), e);
-        }
-        if (img == null) throw new IOException("cannot decode image " + file + ": not an image format javax.imageio can read");
-        if (img.getWidth() < 1 || img.getHeight() < 1) throw new IOException("image " + file + " is empty (" + img.getWidth() + "x" + img.getHeight() + ")");
-        return img;
+        return ImageFolder.readFile(file);   // the folder's decoding: the same size checks and the same refusal of CMYK
     }
 }

@@ -290,7 +290,15 @@ public final class ImageFolder implements ImageDataset {
                 r.setInput(in, true, true);
                 String size = sizeProblem(r.getWidth(0), r.getHeight(0));
                 if (size != null) throw new Unreadable(size);
-                return headerOnly ? null : r.read(0);
+                if (headerOnly) {
+                    String colours = headerColourProblem(r);
+                    if (colours != null) throw new Unreadable(colours);
+                    return null;
+                }
+                BufferedImage img = r.read(0);
+                String colours = colourProblem(img.getColorModel());
+                if (colours != null) throw new Unreadable(colours);
+                return img;
             } finally {
                 r.dispose();
             }
@@ -298,6 +306,45 @@ public final class ImageFolder implements ImageDataset {
             throw u;
         } catch (IOException | RuntimeException e) {
             throw new Unreadable(describe(e), e);   // the cause keeps the decoder's own words for a bug report
+        }
+    }
+
+    /**
+     * Why the decoded pixels would be wrong, or null. javax.imageio decodes a CMYK (or YCCK) JPEG into a CMYK
+     * image whose conversion to RGB ignores the inverted values Adobe writes and any embedded profile: an RGB
+     * (200, 50, 50) picture comes back as (229, 122, 122). Such files are refused by name rather than trained on
+     * in wrong colours; a converter fixes them in one command.
+     */
+    static String colourProblem(ColorModel cm) {
+        if (cm instanceof IndexColorModel) return null;
+        boolean cmyk = cm.getColorSpace().getType() == ColorSpace.TYPE_CMYK || cm.getNumColorComponents() > 3;
+        return cmyk ? CMYK : null;
+    }
+
+    static final String CMYK = "a CMYK (or YCCK) JPEG: not supported, its colours would decode wrong; convert it to RGB "
+            + "(e.g. convert in.jpg -colorspace sRGB out.jpg)";
+
+    /** As {@link #colourProblem} from the header alone, when the decoder tells the image type without decoding (null if not). */
+    private static String headerColourProblem(ImageReader r) {
+        try {
+            Iterator<javax.imageio.ImageTypeSpecifier> types = r.getImageTypes(0);
+            return types.hasNext() ? colourProblem(types.next().getColorModel()) : null;
+        } catch (IOException | RuntimeException e) {
+            return null;   // the full decode (or the first read) reports the problem in its own words
+        }
+    }
+
+    /**
+     * Decodes one image file as the folder does (size checked before decoding, CMYK refused), for callers that
+     * read files outside a folder ({@link EvalTransform#read}).
+     *
+     * @throws IOException "cannot decode image FILE: problem"
+     */
+    static BufferedImage readFile(Path file) throws IOException {
+        try {
+            return decode(file, false);
+        } catch (Unreadable u) {
+            throw new IOException("cannot decode image " + file + ": " + u.getMessage(), u);
         }
     }
 
@@ -397,6 +444,9 @@ public final class ImageFolder implements ImageDataset {
      * wanted, three for a colour image wanted in colour. Grey becomes RGB after resizing (one plane to resample).
      */
     static float[] planes(BufferedImage img, int channels) {
+        // a picture handed in (Embedder.embed(BufferedImage) of an ImageIO.read result): the same refusal as for files
+        String colours = colourProblem(img.getColorModel());
+        if (colours != null) throw new IllegalArgumentException("the picture is " + colours);
         int w = img.getWidth(), h = img.getHeight();
         ColorModel cm = img.getColorModel();
         if (!(cm instanceof IndexColorModel) && cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY) {

@@ -142,6 +142,7 @@ public final class Embedder {
         if (normalization.channels() != config.channels()) {
             throw new IllegalArgumentException("the normalization has " + normalization.channels() + " channels, the model " + config.channels());
         }
+        org.mae4j.mae.ConfigFit.checkTensors(config, tensors, "the weights");   // other position tables than the config's are not resized silently
         Engine e = Engine.build(config.withMaskRatio(0), tensors, null, normalization);
         return new Embedder(e, e.hasNorm ? Pooling.CLS : Pooling.MEAN, DEFAULT_BATCH);
     }

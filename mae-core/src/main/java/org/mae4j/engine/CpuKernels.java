@@ -97,6 +97,15 @@ public final class CpuKernels implements Kernels {
     /** True when the Vector API loops are in use. */
     public boolean usesVectorApi() { return vector; }
 
+    /**
+     * What runs the arithmetic, for provenance records and logs: e.g. {@code "CpuKernels (2 threads, Vector API on,
+     * gemm: openblas (MAE4J_GEMM=openblas))"}; the gemm part is {@link #gemmMode()}, known before any product.
+     */
+    @Override
+    public String toString() {
+        return "CpuKernels (" + threads + (threads == 1 ? " thread" : " threads") + ", Vector API " + (vector ? "on" : "off") + ", gemm: " + gemmMode() + ")";
+    }
+
     // ------------------------------------------------------------------ memory access
 
     /** A buffer over exactly the array's elements (index 0 = the array's first element). */

@@ -18,6 +18,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  */
 public final class Nd4jKernels implements Kernels {
 
+    /** For provenance records: the portable path and the ND4J backend it runs on. */
+    @Override
+    public String toString() { return "Nd4jKernels (portable ND4J ops, backend " + Nd4j.getBackend().getClass().getSimpleName() + ")"; }
+
     private static long rows(INDArray a) { return a.rank() == 1 ? 1 : a.length() / a.size(-1); }
     private static INDArray col(INDArray v) { return v.reshape(v.length(), 1); }
     private static INDArray row(INDArray v) { return v.reshape(1, v.length()); }

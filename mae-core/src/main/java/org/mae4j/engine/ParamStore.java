@@ -74,6 +74,13 @@ public final class ParamStore {
             return this;
         }
 
+        /** Name -> shape of every declared parameter, in declaration order, with nothing allocated. */
+        public Map<String, long[]> shapes() {
+            Map<String, long[]> m = new LinkedHashMap<>();
+            entries.forEach((k, e) -> m.put(k, e.shape().clone()));
+            return m;
+        }
+
         public ParamStore build(DataType dtype) {
             if (!dtype.isFPType()) throw new IllegalArgumentException("parameters need a floating dtype, got " + dtype);
             return new ParamStore(new LinkedHashMap<>(entries), total, dtype);

@@ -20,6 +20,9 @@ public final class ProfilingKernels implements Kernels {
 
     public ProfilingKernels(Kernels inner) { this.inner = inner; }
 
+    @Override
+    public String toString() { return "ProfilingKernels over " + inner; }
+
     /** The kernels being timed. */
     public Kernels inner() { return inner; }
 

@@ -222,11 +222,19 @@ public final class Checkpoint {
                 throw new IOException("checkpoint " + file + ": format version " + version + " is not supported by mae4j " + LIBRARY_VERSION
                         + " (supported: 1.." + FORMAT_VERSION + ")");
             }
+            Contents c;
             try {
-                return version == 1 ? LegacyV1.read(zip, m, f) : readV2(zip, m, f);
+                c = version == 1 ? LegacyV1.read(zip, m, f) : readV2(zip, m, f);
             } catch (ArithmeticException e) {
                 throw f.error("the tensor sizes of its manifest overflow");
             }
+            try {
+                // the manifest's config is a claim: a model built from it over other tensors fails deep in a layer
+                org.mae4j.mae.ConfigFit.checkStore(c.config(), c.params(), "checkpoint " + file);
+            } catch (IllegalArgumentException e) {
+                throw new IOException(e.getMessage(), e);
+            }
+            return c;
         }
     }
 

@@ -42,17 +42,66 @@ public final class PretrainedWeights {
 
         /** Fails with a message naming the source if the decoder was not in the weights. */
         public Loaded requireDecoder(Object source) {
-            if (!hasDecoder) {
-                throw new IllegalArgumentException(source + " holds encoder weights only, but this needs the decoder too (use a full "
-                        + "pretraining checkpoint: a mae4j checkpoint, the official mae_visualize_vit_*.pth, or HuggingFace ViTMAEForPreTraining)");
-            }
+            if (!hasDecoder) throw encoderOnly(source);
             return this;
         }
     }
 
-    public static Loaded load(Path source, MaeConfig fallback) throws IOException {
-        if (Files.isRegularFile(source) && source.toString().endsWith(".zip")) {
+    private static IllegalArgumentException encoderOnly(Object source) {
+        return new IllegalArgumentException(source + " holds encoder weights only, but this needs the decoder too (use a full "
+                + "pretraining checkpoint: a mae4j checkpoint, the official mae_visualize_vit_*.pth, or HuggingFace ViTMAEForPreTraining)");
+    }
+
+    /**
+     * What a source holds, to be written out again under official names ({@code ./mae export}): a fine-tuned
+     * classifier's tensors exactly as trained (the reference's finetune keys: {@code fc_norm} and {@code head},
+     * and no {@code norm} with global pooling, as models_vit.VisionTransformer's state_dict), else the model
+     * {@link #load} gives: position tables included, the decoder only when the source has one (an encoder-only
+     * source's decoder would be a random initialisation).
+     *
+     * @param classifier true for a fine-tuned classifier: not an MAE, so it has no HuggingFace ViTMAE form
+     */
+    public record Exportable(MaeConfig config, Map<String, INDArray> tensors, boolean hasDecoder, boolean classifier) {
+        public Exportable { tensors = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(tensors)); }
+
+        /** As {@link Loaded#requireDecoder}. */
+        public Exportable requireDecoder(Object source) {
+            if (!hasDecoder) throw encoderOnly(source);
+            return this;
+        }
+    }
+
+    public static Exportable forExport(Path source, MaeConfig fallback) throws IOException {
+        Loaded w;
+        if (isCheckpoint(source)) {
             Checkpoint.Contents c = Checkpoint.load(source);
+            if (c.kind().equals("finetune")) {
+                Map<String, INDArray> t = new LinkedHashMap<>();
+                for (ParamStore.Entry e : c.params().entries()) t.put(e.name(), c.params().param(e.name()));
+                return new Exportable(c.config(), t, false, true);
+            }
+            w = fromCheckpoint(c, source);
+        } else {
+            w = load(source, fallback);
+        }
+        Map<String, INDArray> t = new LinkedHashMap<>();
+        for (ParamStore.Entry e : w.params().entries()) {
+            if (w.hasDecoder() || !isDecoder(e.name())) t.put(e.name(), w.params().param(e.name()));
+        }
+        return new Exportable(w.config(), t, w.hasDecoder(), false);
+    }
+
+    private static boolean isCheckpoint(Path source) {
+        return Files.isRegularFile(source) && source.toString().endsWith(".zip");
+    }
+
+    public static Loaded load(Path source, MaeConfig fallback) throws IOException {
+        if (isCheckpoint(source)) return fromCheckpoint(Checkpoint.load(source), source);
+        return loadFile(source, fallback);
+    }
+
+    private static Loaded fromCheckpoint(Checkpoint.Contents c, Path source) throws IOException {
+        {
             switch (c.kind()) {
                 case "pretrain", "weights" -> { return new Loaded(c.config(), c.params(), true); }
                 case "finetune" -> {
@@ -72,6 +121,9 @@ public final class PretrainedWeights {
                 default -> throw new IOException(source + ": unknown kind of checkpoint '" + c.kind() + "'");
             }
         }
+    }
+
+    private static Loaded loadFile(Path source, MaeConfig fallback) throws IOException {
         Path safetensors = null, hfConfig = null;
         if (Files.isDirectory(source)) {
             if (Files.isRegularFile(source.resolve("model.safetensors"))) {
@@ -161,6 +213,7 @@ public final class PretrainedWeights {
             }
         }
         MaeConfig cfg = hfConfig != null ? HfConfig.read(hfConfig) : require(fallback, source);
+        requireFit(cfg, tensors, safetensors != null ? safetensors : source);
         Path pre = dir == null ? null : dir.resolve("preprocessor_config.json");
         if (pre != null && Files.isRegularFile(pre)) {
             Preprocessor p = readPreprocessor(pre, cfg);
@@ -238,7 +291,17 @@ public final class PretrainedWeights {
         return cfg;
     }
 
+    /** Refuses tensors that are not of the model cfg describes, naming the source, the tensor and both shapes. */
+    private static void requireFit(MaeConfig cfg, Map<String, INDArray> tensors, Object source) throws IOException {
+        try {
+            ConfigFit.checkTensors(cfg, tensors, source);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
     private static Loaded fromMap(Map<String, INDArray> tensors, MaeConfig cfg, String source) throws IOException {
+        requireFit(cfg, tensors, source);
         ParamStore store = MaskedAutoencoder.layout(cfg).build(DataType.FLOAT);
         MaeInit.initialize(store, cfg, new Random(0));   // fills the fixed position tables when the file has none
         Map<String, INDArray> cast = new LinkedHashMap<>();

@@ -6,7 +6,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Weighted k-nearest-neighbour classification of features (the protocol of InstDisc and DINO): features are
  * L2-normalised, a query's k most cosine-similar training features vote for their labels with weight
- * exp(similarity / temperature), and the classes are ranked by their summed votes.
+ * exp(similarity / temperature), and the classes are ranked by their summed votes. The weights are computed
+ * relative to the query's best similarity, so any temperature > 0 is numerically safe.
  *
  * @param k           neighbours per query (20 in DINO)
  * @param temperature of the vote weights (0.07 in DINO)
@@ -49,7 +50,12 @@ public record Knn(int k, double temperature) {
             for (int i = 0; i < b; i++) {
                 int size = nearest(sim, i * n, n, heap);
                 java.util.Arrays.fill(votes, 0);
-                for (int r = 0; r < size; r++) votes[train.labels()[heap[r]]] += Math.exp(sim[i * n + heap[r]] / temperature);
+                // exp((s - max) / T) instead of exp(s / T): the same ranking (every vote is scaled by exp(-max / T)),
+                // but no overflow to infinity at small T (exp(1 / 1e-3) is infinite in a double, and inf == inf ties).
+                // The nearest neighbour's vote is exactly 1, so as T -> 0 the vote tends to the top-1 neighbour's class.
+                float max = Float.NEGATIVE_INFINITY;
+                for (int r = 0; r < size; r++) max = Math.max(max, sim[i * n + heap[r]]);
+                for (int r = 0; r < size; r++) votes[train.labels()[heap[r]]] += Math.exp(((double) sim[i * n + heap[r]] - max) / temperature);
                 int y = queries.labels()[start + i], above = 0;
                 for (int c = 0; c < classes; c++) if (votes[c] > votes[y] || (votes[c] == votes[y] && c < y)) above++;
                 if (above == 0) top1++;

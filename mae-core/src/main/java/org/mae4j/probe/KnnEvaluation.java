@@ -28,6 +28,7 @@ public record KnnEvaluation(ImageDataset bank, ImageDataset queries, Augment nor
         if (!bank.hasLabels()) throw new IllegalArgumentException("a k-NN evaluation needs labels; " + bank + " has none");
         if (!queries.hasLabels()) throw new IllegalArgumentException("a k-NN evaluation needs labels; " + queries + " has none");
         if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
+        queries = org.mae4j.data.ClassNames.alignTo(bank.classNames(), queries, "the queries " + queries);   // scored by the bank's label indices
     }
 
     /** The score, with the seconds it took (feature extraction dominates). */

@@ -105,6 +105,40 @@ class KnnTest {
     }
 
     @Test
+    void aTinyTemperatureVotesForTheNearestNeighbour() {
+        // query (1, 0); class 1's one vector is the nearest (similarity 1), class 0's four lie at 10 degrees (0.985).
+        // As T -> 0 the vote tends to the nearest neighbour's class. With exp(s / T), T = 1e-3 made every weight
+        // infinite: all classes tied and the tie went to class 0 (issue 32: 19.40% at 1e-3, 52.20% at 0.002).
+        float c = (float) Math.cos(Math.toRadians(10)), s = (float) Math.sin(Math.toRadians(10));
+        Features train = new Features(new float[] {1, 0, c, s, c, -s, 2 * c, 2 * s, 3 * c, -3 * s}, new int[] {1, 0, 0, 0, 0}, 5, 2);
+        Features asOne = new Features(new float[] {1, 0}, new int[] {1}, 1, 2), asZero = new Features(new float[] {1, 0}, new int[] {0}, 1, 2);
+        for (double t : new double[] {1e-3, 1e-6, 1e-30, Double.MIN_VALUE}) {
+            Knn knn = new Knn(5, t);
+            assertEquals(1.0, knn.score(train, asOne).top1(), "T " + t + ": the nearest neighbour's class wins");
+            assertEquals(0.0, knn.score(train, asZero).top1(), "T " + t);
+        }
+        // a moderate temperature still lets the four outvote the one (4 * exp(-0.015 / 0.07) = 3.2 > 1)
+        assertEquals(1.0, new Knn(5, 0.07).score(train, asZero).top1());
+    }
+
+    @Test
+    void aTinyTemperatureOnRandomDataEqualsOneNearestNeighbour() {
+        Random r = new Random(5);
+        int d = 8, n = 200, m = 300;
+        float[] bank = new float[n * d], q = new float[m * d];
+        int[] by = new int[n], qy = new int[m];
+        for (int i = 0; i < n * d; i++) bank[i] = (float) r.nextGaussian();
+        for (int i = 0; i < m * d; i++) q[i] = (float) r.nextGaussian();
+        for (int i = 0; i < n; i++) by[i] = r.nextInt(5);
+        for (int i = 0; i < m; i++) qy[i] = r.nextInt(5);
+        Features train = new Features(bank, by, n, d), queries = new Features(q, qy, m, d);
+        // T far below any gap between two similarities (floats, so gaps are >= ~6e-8 or 0): only the nearest counts
+        Knn.Score oneNn = new Knn(1, 0.07).score(train, queries), tiny = new Knn(20, 1e-12).score(train, queries);
+        assertEquals(oneNn.top1(), tiny.top1(), 1e-12);
+        assertTrue(Double.isFinite(tiny.top5()));
+    }
+
+    @Test
     void badInputIsNamed() {
         Features a = new Features(new float[] {1, Float.NaN}, new int[] {0}, 1, 2);
         Features b = new Features(new float[] {1, 0}, new int[] {0}, 1, 2);

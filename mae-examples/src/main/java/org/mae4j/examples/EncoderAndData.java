@@ -1,6 +1,7 @@
 package org.mae4j.examples;
 
 import org.mae4j.config.MaeConfig;
+import org.mae4j.data.ClassNames;
 import org.mae4j.data.ImageDataset;
 import org.mae4j.mae.PretrainedWeights;
 import org.mae4j.mae.MaskedAutoencoder;
@@ -8,6 +9,7 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 
 /**
@@ -49,11 +51,19 @@ final class EncoderAndData {
         return randomInit ? "random init (" + preset + ", seed " + seed + ")" : weights.toString();
     }
 
+    /** The labeled training set; one with a single class is refused (every answer would be right). */
     ImageDataset train(MaeConfig cfg) throws IOException {
-        return Datasets.open(data, cfg.channels(), cfg.imageSize(), true, limit, onBadImage);
+        ImageDataset d = Datasets.open(data, cfg.channels(), cfg.imageSize(), true, limit, onBadImage);
+        ClassNames.requireClassifiable(d, "--data " + data);
+        return d;
     }
 
-    ImageDataset test(MaeConfig cfg) throws IOException {
-        return Datasets.open(Datasets.testSpec(data, testData), cfg.channels(), cfg.imageSize(), false, limit, onBadImage);
+    /**
+     * The test set, its labels as indices into trainClasses (the training set's, or a saved classifier's class
+     * names); a class that trainClasses lack is refused here, before any training.
+     */
+    ImageDataset test(MaeConfig cfg, List<String> trainClasses) throws IOException {
+        String spec = Datasets.testSpec(data, testData);
+        return ClassNames.alignTo(trainClasses, Datasets.open(spec, cfg.channels(), cfg.imageSize(), false, limit, onBadImage), "--test-data " + spec);
     }
 }

@@ -1,7 +1,6 @@
 package org.mae4j.examples;
 
 import org.mae4j.config.MaeConfig;
-import org.mae4j.engine.ParamStore;
 import org.mae4j.io.Checkpoint;
 import org.mae4j.io.HfConfig;
 import org.mae4j.mae.PretrainedWeights;
@@ -55,21 +54,22 @@ public final class ExportCommand implements Callable<Integer> {
             outputs.file("--out", out.resolve("model.safetensors"));
             outputs.file("--out", out.resolve("config.json"));
         }
-        PretrainedWeights.Loaded w = PretrainedWeights.load(weights, preset == null ? null : MaeConfig.preset(preset));
+        // a fine-tuned classifier's tensors as trained (fc_norm, head), not the encoder view load() gives (norm = identity)
+        PretrainedWeights.Exportable w = PretrainedWeights.forExport(weights, preset == null ? null : MaeConfig.preset(preset));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");   // what HuggingFace's loaders expect of a PyTorch safetensors file
         meta.put("producer", "mae4j " + Checkpoint.LIBRARY_VERSION);
         meta.put("source", weights.getFileName().toString());
-        Map<String, INDArray> official = new LinkedHashMap<>();
-        ParamStore store = w.params();
         // Encoder-only weights stay encoder-only: their decoder is a random initialisation, not worth exporting.
-        for (ParamStore.Entry e : store.entries()) {
-            if (w.hasDecoder() || !PretrainedWeights.isDecoder(e.name())) official.put(e.name(), store.param(e.name()));
-        }
+        Map<String, INDArray> official = w.tensors();
         if (names == Names.official) {
             Safetensors.write(out, official, meta);
             System.out.println("wrote " + out + " (" + official.size() + " tensors, official MAE names)");
         } else {
+            if (w.classifier()) {
+                throw new IllegalArgumentException("--weights " + weights + " is a fine-tuned classifier: HuggingFace ViTMAE names have no place for its "
+                        + "fc_norm and head, which would be lost; export it with --names official (timm/MAE finetune keys)");
+            }
             w.requireDecoder(weights);   // ViTMAEForPreTraining has a decoder
             Path file = out.resolve("model.safetensors"), config = out.resolve("config.json");
             Files.createDirectories(out);

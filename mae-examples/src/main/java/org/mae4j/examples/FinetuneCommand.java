@@ -299,7 +299,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
             encoder = inputs.describe(run.seed);
         }
         MaeConfig cfg = model.config();
-        ImageDataset all = inputs.train(cfg), test = inputs.test(cfg);
+        ImageDataset all = inputs.train(cfg), test = inputs.test(cfg, all.classNames());
         Split[] parts = labels.holdOut(all, r.valFraction(), run.seed);
         ImageDataset train = labels.labelled(parts[0], all.size()), val = parts[1];
         Transform augment = r.transform(norm);
@@ -358,7 +358,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
         Checkpoint.Contents c = Checkpoint.load(checkpoint);
         Kernels kernels = MaskedAutoencoder.defaultKernels(DataType.FLOAT);
         VitClassifier model = classifier(c, kernels, checkpoint);
-        ImageDataset test = inputs.test(model.config());
+        ImageDataset test = inputs.test(model.config(), classNames(c));
         Normalization norm = c.normalization() != null ? c.normalization() : Normalization.defaultFor(model.config().channels());
         Classification s = Classification.score(model, test, norm, Math.max(recipe().batch(), 64));
         Files.createDirectories(out);

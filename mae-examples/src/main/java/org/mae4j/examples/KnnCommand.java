@@ -71,7 +71,7 @@ public final class KnnCommand implements Callable<Integer> {
             cfg = w.config();
             source = inputs.describe(seed);
         }
-        ImageDataset train = inputs.train(cfg), test = inputs.test(cfg);
+        ImageDataset train = inputs.train(cfg), test = inputs.test(cfg, train.classNames());
         if (knnTrain > 0 && knnTrain < train.size()) train = new Subset(train, knnTrain);
         train = labels.labelled(train, train.size());   // the neighbours: the labelled images only
         Augment norm = normalization.apply(Augment.mae(cfg.channels()));
@@ -82,7 +82,7 @@ public final class KnnCommand implements Callable<Integer> {
         long t1 = System.nanoTime();
         Knn.Score s = knn.score(ftrain, ftest);
         double knnSeconds = (System.nanoTime() - t1) / 1e9;
-        System.out.printf(Locale.ROOT, "%d-NN (T %.2f) of %s, %s features: test top-1 %.2f%%, top-5 %.2f%% (%d neighbours, %d queries; features %.0f s, kNN %.0f s)%n",
+        System.out.printf(Locale.ROOT, "%d-NN (T %s) of %s, %s features: test top-1 %.2f%%, top-5 %.2f%% (%d neighbours, %d queries; features %.0f s, kNN %.0f s)%n",
                 k, temperature, source, rawPixels ? "raw-pixel" : pool, 100 * s.top1(), 100 * s.top5(), ftrain.n(), ftest.n(), featureSeconds, knnSeconds);
         if (out != null) {
             Map<String, Object> result = new java.util.LinkedHashMap<>(Map.of("encoder", source, "features", rawPixels ? "raw-pixels" : pool, "k", k, "temperature", temperature,

@@ -126,7 +126,7 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
             cfg = w.config();
             source = inputs.describe(run.seed);
         }
-        ImageDataset all = inputs.train(cfg), test = inputs.test(cfg);
+        ImageDataset all = inputs.train(cfg), test = inputs.test(cfg, all.classNames());
         Split[] parts = valFraction > 0 ? labels.holdOut(all, valFraction, run.seed) : null;
         // features of the labelled images only are extracted: a 1% probe reads 600 images, not 60,000
         ImageDataset train = labels.labelled(parts == null ? all : parts[0], all.size());

@@ -193,11 +193,12 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
     /** --knn-every's evaluation: queries are the held-out tenth, neighbours the (first --knn-train of the) rest. */
     private KnnMonitor knnMonitor(MaskedAutoencoder model, ImageDataset dataset, Augment augment) throws IOException {
         if (!dataset.hasLabels()) throw new IllegalArgumentException("--knn-every needs labeled --data; " + dataset + " has none");
+        org.mae4j.data.ClassNames.requireClassifiable(dataset, "--data " + data);
         Split[] parts = Split.holdOut(dataset, KNN_VAL_FRACTION, run.seed);
         ImageDataset bank = knnTrain > 0 && knnTrain < parts[0].size() ? new Subset(parts[0], knnTrain) : parts[0];
         String testSpec = testData != null || Datasets.hasTestSplit(data) ? Datasets.testSpec(data, testData) : null;
-        ImageDataset test = testSpec == null ? null
-                : Datasets.open(testSpec, dataset.channels(), dataset.imageSize(), false, limit, onBadImage);
+        ImageDataset test = testSpec == null ? null : org.mae4j.data.ClassNames.alignTo(dataset.classNames(),
+                Datasets.open(testSpec, dataset.channels(), dataset.imageSize(), false, limit, onBadImage), "--test-data " + testSpec);
         LOG.info("k-NN ({} features) every {} epochs: {} neighbours, {} queries{}", knnPool, knnEvery, bank.size(), parts[1].size(),
                 test == null ? "; no test set (give --test-data)" : "; the test set (" + test.size() + ") at the end");
         return new KnnMonitor(new KnnEvaluation(bank, parts[1], augment, Features.Pool.parse("--knn-pool", knnPool), Knn.dino(), 256), test, model,

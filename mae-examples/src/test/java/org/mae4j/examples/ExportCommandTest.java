@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -69,6 +70,46 @@ class ExportCommandTest {
         Safetensors.write(dir.resolve("w.safetensors"), t, Map.of());
         HfConfig.write(cfg, dir.resolve("config.json"));   // read beside the .safetensors: the config travels
         exportBothAndCompare(tmp, cfg, src, dir.resolve("w.safetensors").toString());
+    }
+
+    /**
+     * A fine-tuned classifier (global pooling) exports what it holds: fc_norm and head as trained and no norm, the
+     * reference's finetune keys; its embeddings from the export equal the checkpoint's. Before, export wrote the
+     * encoder view (norm = 1, 0 as if trained; fc_norm and head dropped). HuggingFace ViTMAE names are refused.
+     */
+    @Test
+    void aFineTunedClassifierExportsItsFcNormAndHead(@TempDir Path tmp) throws Exception {
+        MaeConfig cfg = MaeConfig.micro();
+        org.mae4j.finetune.VitClassifier clf = org.mae4j.finetune.VitClassifier.fromEncoder(cfg, randomStore(cfg, 3),
+                new org.mae4j.finetune.VitClassifier.Spec(3, org.mae4j.finetune.VitClassifier.Pooling.GLOBAL_AVERAGE, 0),
+                MaskedAutoencoder.defaultKernels(DataType.FLOAT), new Random(4));
+        ParamStore store = clf.params();
+        Random r = new Random(5);
+        float[] v = new float[(int) store.numScalars()];
+        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
+        store.flatParams().assign(Nd4j.createFromArray(v));   // fc_norm far from 1 and 0: trained
+        org.mae4j.config.Normalization norm = new org.mae4j.config.Normalization(new float[] {0.3f, 0.4f, 0.5f}, new float[] {0.2f, 0.2f, 0.2f});
+        Path ckpt = tmp.resolve("ft.zip");
+        org.mae4j.io.Checkpoint.save(ckpt, org.mae4j.io.Checkpoint.Contents.weights("finetune", cfg,
+                Map.of("head", "linear", "classes", "3", "pooling", "global", "drop_path", "0.0"), norm, store, Map.of()));
+
+        Path official = tmp.resolve("ft.safetensors");
+        String[] res = run("export", "--weights", ckpt.toString(), "--out", official.toString());
+        assertEquals("0", res[0], res[1]);
+        Map<String, INDArray> got = Safetensors.read(official).tensors();
+        assertEquals(store.entries().stream().map(ParamStore.Entry::name).collect(java.util.stream.Collectors.toSet()), got.keySet());
+        assertTrue(got.containsKey("fc_norm.weight") && got.containsKey("head.bias") && !got.containsKey("norm.weight"), got.keySet().toString());
+        for (ParamStore.Entry e : store.entries()) org.junit.jupiter.api.Assertions.assertArrayEquals(store.param(e.name()).shape(), got.get(e.name()).shape(), e.name());
+        for (ParamStore.Entry e : store.entries()) assertBitIdentical(e.name(), store.param(e.name()).reshape(-1), got.get(e.name()).reshape(-1));
+        org.mae4j.embed.Embedder fromExport = org.mae4j.embed.Embedder.load(official, cfg, norm).withPooling(org.mae4j.embed.Embedder.Pooling.MEAN);
+        INDArray images = Nd4j.rand(DataType.FLOAT, 2, cfg.channels(), cfg.imageSize(), cfg.imageSize());
+        float[][] a = org.mae4j.embed.Embedder.load(ckpt).withPooling(org.mae4j.embed.Embedder.Pooling.MEAN).embed(images), b = fromExport.embed(images);
+        for (int i = 0; i < a.length; i++) assertTrue(java.util.Arrays.equals(a[i], b[i]), "embedding " + i);
+
+        res = run("export", "--weights", ckpt.toString(), "--names", "huggingface", "--out", tmp.resolve("hf").toString());
+        assertEquals("2", res[0], res[1]);
+        assertTrue(res[1].contains("is a fine-tuned classifier") && res[1].contains("fc_norm and head") && res[1].trim().lines().count() == 1, res[1]);
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("hf")));
     }
 
     private static void exportBothAndCompare(Path tmp, MaeConfig cfg, ParamStore src, String weights, String... extra) throws Exception {
