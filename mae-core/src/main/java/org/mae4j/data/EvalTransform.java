@@ -84,7 +84,7 @@ public final class EvalTransform {
      * @throws IOException naming the file when it does not exist or cannot be decoded
      */
     public static BufferedImage read(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) throw new IOException("image file not found: " + file);
+        ImageFolder.requireFile(file);
         BufferedImage img;
         try {
             img = ImageIO.read(file.toFile());

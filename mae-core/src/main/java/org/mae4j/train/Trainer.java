@@ -49,6 +49,9 @@ public final class Trainer {
             if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
             if (batch < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batch);
             if (accum < 1) throw new IllegalArgumentException("accumulation steps must be >= 1, got " + accum);
+            if ((long) batch * accum > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("batch " + batch + " x accumulation " + accum + " = " + (long) batch * accum + " images per step: more than " + Integer.MAX_VALUE);
+            }
             if (!(blr > 0) || !Double.isFinite(blr)) throw new IllegalArgumentException("base learning rate must be positive and finite, got " + blr);
             if (!(minLr >= 0) || !Double.isFinite(minLr)) throw new IllegalArgumentException("min lr must be >= 0 and finite, got " + minLr);
             if (!(warmupEpochs >= 0) || warmupEpochs > epochs) {
@@ -284,6 +287,13 @@ public final class Trainer {
             EpochReport r = new EpochReport(epoch, lossCount == 0 ? Double.NaN : lossSum / lossCount, state, metrics, saved);
             if (run != null) run.metrics().epochEnd(r);
             listener.onEpochEnd(r);
+            // a stop asked for during the epoch's end (its evaluation, its checkpoint write) ends the run here, saved, as a
+            // stopped run: not one step into the next epoch, nor, after the last epoch, as a completed run whose command
+            // goes on to score while the JVM exits. In data parallel the ranks agree on a stop in a step's all-reduce.
+            if (end == null && dp == null && stop.requested()) {
+                if (saved == null) save(state, run == null ? null : run.checkpoint());
+                end = End.STOPPED;
+            }
             if (end != null) {
                 LOG.info("{} at the end of epoch {}", end == End.STOPPED ? "stopped on request" : "reached --max-steps " + options.maxSteps(), epoch + 1);
                 return new Result(state, end);

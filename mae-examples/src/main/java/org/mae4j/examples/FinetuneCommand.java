@@ -109,10 +109,22 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
     Path out;
 
     @Override public Path out() { return out; }
+    @Override public List<String> args() { return spec.root().commandLine().getParseResult().originalArgs(); }
 
     @Override
     public Integer call() throws IOException {
         if (eval != null) return evaluate(eval);
+        // checked here, naming the flags (the library's records name their fields), before anything is loaded
+        for (Object[] p : new Object[][] {{"--reprob", reprob}, {"--mixup-prob", mixupProb}, {"--mixup-switch-prob", mixupSwitchProb}}) {
+            double v = (double) p[1];
+            if (!(v >= 0 && v <= 1)) throw new IllegalArgumentException(p[0] + " must be a probability in [0, 1], got " + v);
+        }
+        if (!(smoothing >= 0 && smoothing < 1)) throw new IllegalArgumentException("--smoothing must be in [0, 1), got " + smoothing);
+        if (!(mixupAlpha >= 0 && Double.isFinite(mixupAlpha))) throw new IllegalArgumentException("--mixup must be >= 0 and finite, got " + mixupAlpha);
+        if (!(cutmixAlpha >= 0 && Double.isFinite(cutmixAlpha))) throw new IllegalArgumentException("--cutmix must be >= 0 and finite, got " + cutmixAlpha);
+        if (run.resume != null && (inputs.weights != null || inputs.randomInit)) {
+            throw new IllegalArgumentException("--resume " + run.resume + " continues the classifier of its checkpoint: give no --weights or --random-init");
+        }
         dist.validate();
         return dist.run(spec.root().commandLine().getParseResult().originalArgs(), this::train);
     }

@@ -27,6 +27,7 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
@@ -76,6 +77,7 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
     Path out;
 
     @Override public Path out() { return out; }
+    @Override public List<String> args() { return spec.root().commandLine().getParseResult().originalArgs(); }
 
     @Override
     public Integer call() throws IOException {
@@ -106,6 +108,10 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
             }
         }
         if (rawPixels && (augment || blocks != 1)) throw new IllegalArgumentException("--raw-pixels takes no --augment or --features-from-blocks");
+        if (rawPixels && (inputs.weights != null || inputs.randomInit)) {
+            throw new IllegalArgumentException("--raw-pixels probes the pixels, not an encoder: give no --weights or --random-init");
+        }
+        if (extractBatch < 1) throw new IllegalArgumentException("--extract-batch must be >= 1, got " + extractBatch);
         MaeConfig cfg;
         MaskedAutoencoder model = null;
         String source;
