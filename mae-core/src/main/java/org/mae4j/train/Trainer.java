@@ -46,20 +46,20 @@ public final class Trainer {
     public record Options(int epochs, int batch, int accum, double blr, double minLr, double warmupEpochs, long seed,
                           int saveEveryEpochs, long maxSteps, double clipGrad) {
         public Options {
-            if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
-            if (batch < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batch);
-            if (accum < 1) throw new IllegalArgumentException("accumulation steps must be >= 1, got " + accum);
+            if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs + " (--epochs)");
+            if (batch < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batch + " (--batch)");
+            if (accum < 1) throw new IllegalArgumentException("accumulation steps must be >= 1, got " + accum + " (--accum)");
             if ((long) batch * accum > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("batch " + batch + " x accumulation " + accum + " = " + (long) batch * accum + " images per step: more than " + Integer.MAX_VALUE);
             }
-            if (!(blr > 0) || !Double.isFinite(blr)) throw new IllegalArgumentException("base learning rate must be positive and finite, got " + blr);
-            if (!(minLr >= 0) || !Double.isFinite(minLr)) throw new IllegalArgumentException("min lr must be >= 0 and finite, got " + minLr);
+            if (!(blr > 0) || !Double.isFinite(blr)) throw new IllegalArgumentException("base learning rate must be positive and finite, got " + blr + " (--blr)");
+            if (!(minLr >= 0) || !Double.isFinite(minLr)) throw new IllegalArgumentException("min lr must be >= 0 and finite, got " + minLr + " (--min-lr)");
             if (!(warmupEpochs >= 0) || warmupEpochs > epochs) {
-                throw new IllegalArgumentException("warmup epochs must be in [0, epochs = " + epochs + "], got " + warmupEpochs);
+                throw new IllegalArgumentException("warmup epochs must be in [0, epochs = " + epochs + "], got " + warmupEpochs + " (--warmup-epochs)");
             }
-            if (saveEveryEpochs < 1) throw new IllegalArgumentException("save-every must be >= 1 epoch, got " + saveEveryEpochs);
-            if (maxSteps < 0) throw new IllegalArgumentException("max steps must be >= 0, got " + maxSteps);
-            if (!(clipGrad >= 0) || !Double.isFinite(clipGrad)) throw new IllegalArgumentException("clip-grad must be >= 0 and finite, got " + clipGrad);
+            if (saveEveryEpochs < 1) throw new IllegalArgumentException("save-every must be >= 1 epoch, got " + saveEveryEpochs + " (--save-every)");
+            if (maxSteps < 0) throw new IllegalArgumentException("max steps must be >= 0, got " + maxSteps + " (--max-steps)");
+            if (!(clipGrad >= 0) || !Double.isFinite(clipGrad)) throw new IllegalArgumentException("clip-grad must be >= 0 and finite, got " + clipGrad + " (--clip-grad)");
         }
 
         public int effectiveBatch() { return batch * accum; }

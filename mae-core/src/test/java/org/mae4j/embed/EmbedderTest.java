@@ -311,6 +311,20 @@ class EmbedderTest {
         assertVectorsClose("cls rows of encode() with the resampled table", want, got, 1e-5);
     }
 
+    @Test
+    void absurdImageSizesAreRefusedBeforeAnyAllocation() {
+        Embedder e = embedder(GREY28, 1);
+        // 100000 px crashed the JVM (SIGSEGV) building the position table, 8192 px overflowed the batch's int size
+        for (int px : new int[] {100000, 8192}) {
+            IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> e.withImageSize(px));
+            assertTrue(x.getMessage().startsWith("image size " + px + " px in batches of 64: ") && x.getMessage().endsWith("use a smaller image size or batch"),
+                    x.getMessage());
+        }
+        IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> e.withBatchSize(2_000_000_000));
+        assertTrue(x.getMessage().contains("more than a Java array holds"), x.getMessage());
+        assertEquals(56, e.withBatchSize(1).withImageSize(56).imageSize(), "a sane size still works");
+    }
+
     private static void copyAllButPositionTables(ParamStore from, ParamStore to) {
         for (ParamStore.Entry en : from.entries()) if (!en.name().endsWith("pos_embed")) to.set(en.name(), from.param(en.name()));
     }

@@ -122,6 +122,10 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
         if (!(smoothing >= 0 && smoothing < 1)) throw new IllegalArgumentException("--smoothing must be in [0, 1), got " + smoothing);
         if (!(mixupAlpha >= 0 && Double.isFinite(mixupAlpha))) throw new IllegalArgumentException("--mixup must be >= 0 and finite, got " + mixupAlpha);
         if (!(cutmixAlpha >= 0 && Double.isFinite(cutmixAlpha))) throw new IllegalArgumentException("--cutmix must be >= 0 and finite, got " + cutmixAlpha);
+        // the default warmup is cut to a shorter run's --epochs; a warmup given that long is a mistake to say, not to cut
+        if (run.resume == null && spec.commandLine().getParseResult().hasMatchedOption("--warmup-epochs") && warmupEpochs > epochs) {
+            throw new IllegalArgumentException("--warmup-epochs " + warmupEpochs + " is longer than the run (--epochs " + epochs + ")");
+        }
         if (run.resume != null && (inputs.weights != null || inputs.randomInit)) {
             throw new IllegalArgumentException("--resume " + run.resume + " continues the classifier of its checkpoint: give no --weights or --random-init");
         }

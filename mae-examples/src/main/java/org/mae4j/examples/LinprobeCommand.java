@@ -81,6 +81,10 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
 
     @Override
     public Integer call() throws IOException {
+        // the default warmup is cut to a shorter run's --epochs; a warmup given that long is a mistake to say, not to cut
+        if (run.resume == null && spec.commandLine().getParseResult().hasMatchedOption("--warmup-epochs") && warmupEpochs > epochs) {
+            throw new IllegalArgumentException("--warmup-epochs " + warmupEpochs + " is longer than the run (--epochs " + epochs + ")");
+        }
         Features.Pool p = Features.Pool.parse("--pool", pool);
         Resumed resumed = null;
         if (run.resume != null) {

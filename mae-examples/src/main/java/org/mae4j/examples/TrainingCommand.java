@@ -25,9 +25,10 @@ interface TrainingCommand {
 
     /**
      * The options a resume takes from its checkpoint or replaces: dropped from the hint (with their value, if any).
-     * --weights and --random-init: the model (and a probe's encoder) comes from the checkpoint.
+     * --weights and --random-init: the model (and a probe's encoder) comes from the checkpoint; --max-steps: it
+     * counts steps in total, so repeated it would stop the continued run where it stands.
      */
-    Set<String> REPLACED_ON_RESUME = Set.of("--resume", "--out", "--weights", "--random-init");
+    Set<String> REPLACED_ON_RESUME = Set.of("--resume", "--out", "--weights", "--random-init", "--max-steps");
     Set<String> FLAGS = Set.of("--random-init");
 
     /**
