@@ -145,7 +145,7 @@ class UnclearInputsTest {
         // a file where the output folder should be: say so, not just the path
         Files.writeString(tmp.resolve("file"), "x");
         IOException io = assertThrows(IOException.class, () -> RunFolder.open(tmp.resolve("file").resolve("run"), null, Map.of()));
-        assertTrue(io.getMessage().contains("cannot create it (" + tmp.resolve("file") + " is a file, in the way of a folder)"), io.getMessage());
+        assertTrue(io.getMessage().contains("cannot create it (Not a directory on " + tmp.resolve("file").resolve("run") + ")"), io.getMessage());
     }
 
     private static String[] concat(String[] a, String... b) {
