@@ -95,6 +95,7 @@ public record MaeConfig(int imageSize, int patchSize, int channels, VitSpec enco
 
     /** The preset of that name (as the factory method: {@code tinyFmnist}, {@code maeVitBasePatch16}, ...). */
     public static MaeConfig preset(String name) {
+        if (name == null) throw new IllegalArgumentException("no preset name given; known: " + presetNames());
         java.util.function.Supplier<MaeConfig> s = PRESETS.get(name);
         if (s == null) throw new IllegalArgumentException("unknown preset '" + name + "'; known: " + presetNames());
         return s.get();

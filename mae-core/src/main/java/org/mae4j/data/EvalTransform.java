@@ -83,7 +83,7 @@ public final class EvalTransform {
      * @throws IOException naming the file when it does not exist or cannot be decoded
      */
     public static BufferedImage read(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) throw new IOException("image file not found: " + file);
+        ImageFolder.requireFile(file);   // a folder or a device is named as such
         return ImageFolder.readFile(file);   // the folder's decoding: the same size checks and the same refusal of CMYK
     }
 }

@@ -142,6 +142,14 @@ public final class ImageFolder implements ImageDataset {
         return new ImageFolder(root, channels, imageSize, List.copyOf(files), labels, List.copyOf(names), List.of());
     }
 
+    /** Refuses a path that is not a regular file, saying what it is instead (a folder, or nothing). */
+    public static void requireFile(Path f) throws IOException {
+        if (Files.isRegularFile(f)) return;
+        if (Files.isDirectory(f)) throw new IOException(f + " is a folder, not an image file");
+        if (Files.exists(f)) throw new IOException(f + " is not a regular file (a device, pipe or socket), not an image file");
+        throw new IOException("image file not found: " + f);
+    }
+
     /**
      * Images anywhere under dir, hidden files and directories skipped. Symbolic links are
      * followed, as torchvision does, because datasets are often assembled from linked class directories.
@@ -155,6 +163,12 @@ public final class ImageFolder implements ImageDataset {
                 for (Path part : dir.relativize(p)) hidden |= part.toString().startsWith(".");
                 if (!hidden) out.add(p);
             }
+        } catch (java.io.UncheckedIOException e) {
+            // the walk's iterator wraps what it meets on the way; a loop of links otherwise reaches the user as a bare class name
+            if (e.getCause() instanceof java.nio.file.FileSystemLoopException loop) {
+                throw new IOException(dir + ": the symbolic link " + loop.getFile() + " leads back to a folder above it (a link loop)", loop);
+            }
+            throw e.getCause();
         }
         // torchvision's order: directories by path (sorted os.walk), then file names within each directory, so
         // a class's own files come before those of its subdirectories.
@@ -181,7 +195,7 @@ public final class ImageFolder implements ImageDataset {
         if (channels != 1 && channels != 3) throw new IllegalArgumentException("channels must be 1 or 3, got " + channels);
         if (imageSize < 1) throw new IllegalArgumentException("imageSize must be at least 1, got " + imageSize);
         for (Path f : files) {
-            if (!Files.isRegularFile(f)) throw new IOException("image file not found: " + f);
+            requireFile(f);
             if (!isImage(f)) throw new IOException(f + " is not a .png, .jpg or .jpeg file");
         }
         Path root = files.get(0).toAbsolutePath().getParent();

@@ -179,6 +179,7 @@ public final class Embedder {
     public Embedder withImageSize(int px) {
         if (px == engine.cfg.imageSize()) return this;
         MaeConfig c = engine.cfg.withImageSize(px);
+        checkFits(c, 1);   // before the tables are built: a size past the machine's memory crashed the JVM
         return new Embedder(Engine.build(c, engine.tensorsForResize(), engine.sourcePos, engine.norm), pooling, batch);
     }
 
@@ -186,6 +187,12 @@ public final class Embedder {
     public Embedder withBatchSize(int n) {
         if (n < 1) throw new IllegalArgumentException("batch size must be at least 1, got " + n);
         return new Embedder(engine, pooling, n);
+    }
+
+    /** Refuses an image size and batch whose buffers this machine cannot hold, before any of them is allocated. */
+    private static void checkFits(MaeConfig c, int batch) {
+        org.mae4j.train.MemoryNeed.checkInference(c, batch, "image size " + c.imageSize() + " px" + (batch == 1 ? "" : " in batches of " + batch),
+                "use a smaller image size or batch");
     }
 
     /** D, the length of every vector. */
@@ -271,6 +278,7 @@ public final class Embedder {
     private interface Source { void fill(int index, float[] dst, int offset); }
 
     private float[][] run(int n, Source src) {
+        checkFits(engine.cfg, Math.min(n, batch));   // the largest batch this call builds
         int len = channels() * imageSize() * imageSize();
         float[][] out = new float[n][];
         for (int from = 0; from < n; from += batch) {

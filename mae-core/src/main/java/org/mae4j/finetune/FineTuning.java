@@ -75,9 +75,12 @@ public final class FineTuning implements Trainable {
     }
 
     @Override
-    public org.mae4j.train.MemoryNeed memory(int n) {
-        var e = model.config().encoder();
-        long t = 1 + model.config().numPatches();
+    public org.mae4j.train.MemoryNeed memory(int n) { return memory(model.config(), n); }
+
+    /** A fine-tuning step's activations for a micro-batch of n images of config c (what {@link #memory(int)} says, without a model). */
+    public static org.mae4j.train.MemoryNeed memory(org.mae4j.config.MaeConfig c, int n) {
+        var e = c.encoder();
+        long t = 1 + c.numPatches();
         return org.mae4j.train.MemoryNeed.blocks(n, t, e.width(), (int) (e.width() * e.mlpRatio()), e.heads(), e.depth());
     }
 

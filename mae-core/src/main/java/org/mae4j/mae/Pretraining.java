@@ -47,8 +47,10 @@ public final class Pretraining implements Trainable {
     }
 
     @Override
-    public org.mae4j.train.MemoryNeed memory(int n) {
-        MaeConfig c = model.config();
+    public org.mae4j.train.MemoryNeed memory(int n) { return memory(model.config(), n); }
+
+    /** A training step's activations for a micro-batch of n images of config c (what {@link #memory(int)} says, without a model). */
+    public static org.mae4j.train.MemoryNeed memory(MaeConfig c, int n) {
         int k = RandomMasking.numKept(c.numPatches(), c.maskRatio());
         var e = c.encoder();
         var d = c.decoder();

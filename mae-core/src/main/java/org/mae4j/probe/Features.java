@@ -123,6 +123,8 @@ public record Features(float[] x, int[] labels, int n, int d) {
         }
         int n = data.size(), width = cfg.encoder().width(), d = lastBlocks * width, l = cfg.numPatches(), len = data.imageLength();
         int c = cfg.channels(), s = cfg.imageSize();
+        batch = Math.max(1, Math.min(batch, n));   // a batch larger than the data holds no more images than the data
+        org.mae4j.train.MemoryNeed.checkInference(cfg, batch, "feature extraction in batches of " + batch, "use a smaller batch");
         float[] out = new float[Math.multiplyExact(n, d)];
         int[] labels = new int[n];
         float[] staged = new float[batch * len];

@@ -31,13 +31,49 @@ public record MemoryNeed(long bytes, long largestArray) {
      * @param availableBytes free physical memory (or another limit)
      */
     public void check(String what, long availableBytes) {
+        check(what, availableBytes, "use a smaller batch with --accum for the same effective batch");
+    }
+
+    /** As {@link #check(String, long)}, with the advice that ends the message ("use a smaller --image-size"). */
+    public void check(String what, long availableBytes, String advice) {
         if (largestArray > KERNEL_LIMIT) {
             throw new IllegalArgumentException(String.format(Locale.ROOT, "%s: its largest activation would hold %,d floats, more than the kernels' limit of %,d"
-                    + " (2 GiB per array); use a smaller batch with --accum for the same effective batch", what, largestArray, KERNEL_LIMIT));
+                    + " (2 GiB per array); %s", what, largestArray, KERNEL_LIMIT, advice));
         }
         if (availableBytes > 0 && bytes > availableBytes) {
             throw new IllegalArgumentException(String.format(Locale.ROOT, "%s needs about %.1f GiB of activations, and %.1f GiB of memory is free;"
-                    + " use a smaller batch with --accum for the same effective batch", what, bytes / 1073741824.0, availableBytes / 1073741824.0));
+                    + " %s", what, bytes / 1073741824.0, availableBytes / 1073741824.0, advice));
         }
+    }
+
+    /**
+     * What an encoder's inference (embedding, features, reconstruction) of n images of cfg holds at once, from
+     * the shapes alone: the input batch, the position table and one block's activations (inference keeps no
+     * block's buffers for a backward pass). Sizes too large for a long are reported as such.
+     *
+     * @param what    the size as the user set it, for the message ("--image-size 100000, --batch 64")
+     * @param advice  what to change, ending the message
+     */
+    public static void checkInference(org.mae4j.config.MaeConfig cfg, long n, String what, String advice) {
+        var e = cfg.encoder();
+        MemoryNeed need;
+        try {
+            long tokens = 1 + (long) cfg.gridSize() * cfg.gridSize();
+            long pixels = Math.multiplyExact(n, (long) cfg.channels() * cfg.imageSize() * cfg.imageSize());
+            // the Java-side input buffer of a batch is one float[]: an int-indexed array
+            if (pixels > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "%s: one batch would hold %,d pixel values, more than a Java array holds (%,d); %s",
+                        what, pixels, Integer.MAX_VALUE - 8, advice));
+            }
+            MemoryNeed pos = new MemoryNeed(Math.multiplyExact(3 * 4L, Math.multiplyExact(tokens, e.width())), tokens * e.width());   // source, resampled, in use
+            need = blocks(n, tokens, e.width(), (int) (e.width() * e.mlpRatio()), e.heads(), 1).plus(pos).plus(new MemoryNeed(4 * pixels, pixels));
+        } catch (ArithmeticException overflow) {
+            throw new IllegalArgumentException(what + ": its activations would not even have a size that fits in a long; " + advice);
+        }
+        if (4 * n * cfg.channels() * (long) cfg.imageSize() * cfg.imageSize() > Runtime.getRuntime().maxMemory()) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "%s: one batch of pixels needs %.1f GiB of Java heap, and the JVM has %.1f GiB (-Xmx); %s",
+                    what, 4.0 * n * cfg.channels() * cfg.imageSize() * cfg.imageSize() / 1073741824.0, Runtime.getRuntime().maxMemory() / 1073741824.0, advice));
+        }
+        need.check(what, org.bytedeco.javacpp.Pointer.availablePhysicalBytes(), advice);
     }
 }

@@ -58,6 +58,16 @@ public final class RunFolder implements AutoCloseable {
         this.metrics = metrics;
     }
 
+    /** Why a file operation failed, in words: a FileSystemException's message is often the bare path. */
+    static String reason(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException a) return "permission denied" + (a.getFile() == null ? "" : " on " + a.getFile());
+        if (e instanceof java.nio.file.FileAlreadyExistsException a) return a.getFile() + " is a file, in the way of a folder";
+        if (e instanceof java.nio.file.FileSystemException f) {
+            return (f.getReason() != null ? f.getReason() : f.getClass().getSimpleName()) + (f.getFile() == null ? "" : " on " + f.getFile());
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+
     /**
      * Opens {@code dir} for a run: a fresh one (resumeAt null; the folder must not hold a checkpoint) or one
      * resumed at this state.
@@ -70,7 +80,7 @@ public final class RunFolder implements AutoCloseable {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new IOException("output folder " + dir + ": cannot create it (" + e.getMessage() + ")", e);
+            throw new IOException("output folder " + dir + ": cannot create it (" + reason(e) + ")", e);
         }
         FileChannel ch = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         FileLock lock;

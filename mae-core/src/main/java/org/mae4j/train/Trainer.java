@@ -46,17 +46,20 @@ public final class Trainer {
     public record Options(int epochs, int batch, int accum, double blr, double minLr, double warmupEpochs, long seed,
                           int saveEveryEpochs, long maxSteps, double clipGrad) {
         public Options {
-            if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
-            if (batch < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batch);
-            if (accum < 1) throw new IllegalArgumentException("accumulation steps must be >= 1, got " + accum);
-            if (!(blr > 0) || !Double.isFinite(blr)) throw new IllegalArgumentException("base learning rate must be positive and finite, got " + blr);
-            if (!(minLr >= 0) || !Double.isFinite(minLr)) throw new IllegalArgumentException("min lr must be >= 0 and finite, got " + minLr);
-            if (!(warmupEpochs >= 0) || warmupEpochs > epochs) {
-                throw new IllegalArgumentException("warmup epochs must be in [0, epochs = " + epochs + "], got " + warmupEpochs);
+            if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs + " (--epochs)");
+            if (batch < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batch + " (--batch)");
+            if (accum < 1) throw new IllegalArgumentException("accumulation steps must be >= 1, got " + accum + " (--accum)");
+            if ((long) batch * accum > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("batch " + batch + " x accumulation " + accum + " = " + (long) batch * accum + " images per step: more than " + Integer.MAX_VALUE);
             }
-            if (saveEveryEpochs < 1) throw new IllegalArgumentException("save-every must be >= 1 epoch, got " + saveEveryEpochs);
-            if (maxSteps < 0) throw new IllegalArgumentException("max steps must be >= 0, got " + maxSteps);
-            if (!(clipGrad >= 0) || !Double.isFinite(clipGrad)) throw new IllegalArgumentException("clip-grad must be >= 0 and finite, got " + clipGrad);
+            if (!(blr > 0) || !Double.isFinite(blr)) throw new IllegalArgumentException("base learning rate must be positive and finite, got " + blr + " (--blr)");
+            if (!(minLr >= 0) || !Double.isFinite(minLr)) throw new IllegalArgumentException("min lr must be >= 0 and finite, got " + minLr + " (--min-lr)");
+            if (!(warmupEpochs >= 0) || warmupEpochs > epochs) {
+                throw new IllegalArgumentException("warmup epochs must be in [0, epochs = " + epochs + "], got " + warmupEpochs + " (--warmup-epochs)");
+            }
+            if (saveEveryEpochs < 1) throw new IllegalArgumentException("save-every must be >= 1 epoch, got " + saveEveryEpochs + " (--save-every)");
+            if (maxSteps < 0) throw new IllegalArgumentException("max steps must be >= 0, got " + maxSteps + " (--max-steps)");
+            if (!(clipGrad >= 0) || !Double.isFinite(clipGrad)) throw new IllegalArgumentException("clip-grad must be >= 0 and finite, got " + clipGrad + " (--clip-grad)");
         }
 
         public int effectiveBatch() { return batch * accum; }
@@ -288,6 +291,13 @@ public final class Trainer {
             if (best) save(state, run.best());
             if (saving) save(state, run.checkpoint());
             listener.onEpochEnd(r);
+            // a stop asked for during the epoch's end (its evaluation, its checkpoint write) ends the run here, saved, as a
+            // stopped run: not one step into the next epoch, nor, after the last epoch, as a completed run whose command
+            // goes on to score while the JVM exits. In data parallel the ranks agree on a stop in a step's all-reduce.
+            if (end == null && dp == null && stop.requested()) {
+                if (!saving) save(state, run == null ? null : run.checkpoint());
+                end = End.STOPPED;
+            }
             if (end != null) {
                 LOG.info("{} at the end of epoch {}", end == End.STOPPED ? "stopped on request" : "reached --max-steps " + options.maxSteps(), epoch + 1);
                 return new Result(state, end);

@@ -311,6 +311,24 @@ class EmbedderTest {
         assertVectorsClose("cls rows of encode() with the resampled table", want, got, 1e-5);
     }
 
+    @Test
+    void absurdImageSizesAreRefusedBeforeAnyAllocation() {
+        Embedder e = embedder(GREY28, 1);
+        // 100000 px crashed the JVM (SIGSEGV) building the position table, 8192 px overflowed the batch's int size
+        for (int px : new int[] {100000, 8192}) {
+            IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> e.withImageSize(px));
+            assertTrue(x.getMessage().startsWith("image size " + px + " px: ") && x.getMessage().endsWith("use a smaller image size or batch"),
+                    x.getMessage());
+        }
+        // a batch is checked at the size it is built: never larger than the images given
+        assertEquals(e.dimension(), e.withBatchSize(2_000_000_000).embed(randomRgb(28, 28, 3)).length);
+        Embedder big = e.withImageSize(240);   // one image fits; 64 of them in one batch do not (their attention scores)
+        IllegalArgumentException x = assertThrows(IllegalArgumentException.class,
+                () -> big.embed(java.util.Collections.nCopies(64, randomRgb(28, 28, 4))));
+        assertTrue(x.getMessage().startsWith("image size 240 px in batches of 64: "), x.getMessage());
+        assertEquals(56, e.withImageSize(56).imageSize(), "a sane size still works");
+    }
+
     private static void copyAllButPositionTables(ParamStore from, ParamStore to) {
         for (ParamStore.Entry en : from.entries()) if (!en.name().endsWith("pos_embed")) to.set(en.name(), from.param(en.name()));
     }

@@ -168,6 +168,27 @@ class PretrainingTest {
         assertArrayEquals(a, b, "stopped at step 2 and resumed: first difference at " + first(a, b));
     }
 
+    @Test
+    void aStopDuringAnEpochsEndStopsThereSavedEvenAfterTheLastEpoch(@TempDir Path dir) throws Exception {
+        ImageDataset data = new Synthetic(48, 2);   // 3 steps per epoch
+        for (int epochs : new int[] {3, 1}) {   // a middle epoch's end, and the last epoch's (which used to report COMPLETED)
+            MaskedAutoencoder m = model();
+            AdamW opt = new AdamW(m.params(), m.kernels(), AdamW.Hyper.mae());
+            StopSignal stop = new StopSignal();
+            Trainer.Result r;
+            Path out = dir.resolve("e" + epochs);
+            try (RunFolder run = RunFolder.open(out, null, Map.of())) {
+                // the signal arrives while the epoch's checkpoint is written (the listener runs right after the write)
+                r = trainer(m, opt, data, Augment.mae(3), options(epochs, 0, 1e-3)).run(run).stopOn(stop).listen(new Trainer.Listener() {
+                    @Override public void onEpochEnd(Trainer.EpochReport e) { stop.request(); }
+                }).train(TrainingState.start(7));
+            }
+            assertEquals(Trainer.End.STOPPED, r.end(), epochs + " epochs");
+            assertEquals(3, r.state().step(), "stopped at the end of the first epoch, no step into the next");
+            assertEquals(3, org.mae4j.io.Checkpoint.load(out.resolve(RunFolder.CHECKPOINT)).state().step());
+        }
+    }
+
     private static String first(float[] a, float[] b) {
         for (int i = 0; i < a.length; i++) if (a[i] != b[i]) return i + ": " + a[i] + " vs " + b[i];
         return "none";

@@ -15,6 +15,14 @@ import static org.junit.jupiter.api.Assertions.*;
 class RunFolderTest {
 
     @Test
+    void aFolderThatCannotBeCreatedSaysWhy() {
+        // the message of AccessDeniedException (what a folder without write permission gives) is the bare path
+        assertEquals("permission denied on /srv/runs/a", RunFolder.reason(new java.nio.file.AccessDeniedException("/srv/runs/a")));
+        assertEquals("Not a directory on /tmp/f/run", RunFolder.reason(new java.nio.file.FileSystemException("/tmp/f/run", null, "Not a directory")));
+        assertEquals("/tmp/f is a file, in the way of a folder", RunFolder.reason(new java.nio.file.FileAlreadyExistsException("/tmp/f")));
+    }
+
+    @Test
     void aBusyFolderIsRefusedAndFreedWhenTheRunEnds(@TempDir Path dir) throws Exception {
         try (RunFolder first = RunFolder.open(dir, null, Map.of())) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RunFolder.open(dir, null, Map.of()));

@@ -34,7 +34,25 @@ import java.util.concurrent.Callable;
 public final class BenchCommand implements Callable<Integer> {
 
     /** One configuration to measure: preset, batch, timed steps. */
-    public record Case(String preset, int batch, int steps) {}
+    public record Case(String preset, int batch, int steps) {
+        public Case {
+            if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+            if (steps < 1) throw new IllegalArgumentException("--steps must be >= 1 (the timed steps), got " + steps);
+        }
+
+        /** Refuses, before any model or batch is allocated, a batch whose step cannot fit in this machine's memory. */
+        void checkMemory(boolean finetune) {
+            MaeConfig cfg = MaeConfig.preset(preset);
+            String what = preset + " --batch " + batch;
+            org.mae4j.train.MemoryNeed.checkInference(cfg, batch, what, "use a smaller --batch");   // the input batches
+            try {
+                (finetune ? org.mae4j.finetune.FineTuning.memory(cfg, batch) : org.mae4j.mae.Pretraining.memory(cfg, batch))
+                        .check(what, Pointer.availablePhysicalBytes(), "use a smaller --batch");
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException(what + ": its activations would not even have a size that fits in a long; use a smaller --batch");
+            }
+        }
+    }
 
     /** What one configuration measured. */
     public record Result(String preset, int batch, double trainMedian, double trainMin, double trainMax, double trainOverall,
@@ -45,6 +63,9 @@ public final class BenchCommand implements Callable<Integer> {
 
     static final List<Case> DEFAULT_CASES = List.of(new Case("tinyFmnist", 256, 10), new Case("vitTiny32", 128, 10),
             new Case("maeVitBasePatch16", 8, 3));
+
+    /** The most timed (or warm-up) steps one configuration is given. */
+    static final int MAX_STEPS = 1_000_000;
 
     @Option(names = "--config", description = "One preset to measure (default: tinyFmnist B=256, vitTiny32 B=128, maeVitBasePatch16 B=8).")
     String config;
@@ -87,6 +108,12 @@ public final class BenchCommand implements Callable<Integer> {
             cases = List.of(new Case(config, b, steps != null ? steps : 10));
         }
         if (warmup < 0) throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup);
+        if (steps != null && steps < 1) throw new IllegalArgumentException("--steps must be >= 1 (the timed steps), got " + steps);
+        // each timed step's time is kept (an array of them): a million is far past any useful measurement
+        if (steps != null && steps > MAX_STEPS) throw new IllegalArgumentException("--steps must be at most " + MAX_STEPS + ", got " + steps);
+        if (warmup > MAX_STEPS) throw new IllegalArgumentException("--warmup must be at most " + MAX_STEPS + ", got " + warmup);
+        if (batch != null && batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+        if (!embed) for (Case c : cases) c.checkMemory(finetune);
         // --gemm is in force for the JVM by now (GemmOption); AUTO follows it
         if (embed) {
             if (config == null) throw new IllegalArgumentException("--embed needs --config");

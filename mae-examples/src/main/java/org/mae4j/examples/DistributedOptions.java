@@ -20,6 +20,8 @@ final class DistributedOptions {
     static final String ENV_TRACKER = "MAE4J_TRACKER", ENV_RANK = "MAE4J_RANK", ENV_WORLD = "MAE4J_WORLD_SIZE";
     /** Set by the --workers launcher for its workers: the tracker runs in the launcher, rank 0 must not start one. */
     static final String ENV_TRACKER_RUNNING = "MAE4J_TRACKER_RUNNING";
+    /** Set by the --workers launcher for its workers: stdin is the launcher's pipe, whose end means the launcher died. */
+    static final String ENV_WATCH_LAUNCHER = "MAE4J_WATCH_LAUNCHER";
 
     @Option(names = "--workers", defaultValue = "0",
             description = "Train data-parallel in N worker processes on this machine, the cores split between them (0 = this process alone).")
@@ -47,6 +49,11 @@ final class DistributedOptions {
     /** Checks the options; call before anything heavy is loaded. */
     void validate() {
         if (workers < 0) throw new IllegalArgumentException("--workers must be >= 0, got " + workers);
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (workers > Workers.maxWorkers(cores)) {
+            throw new IllegalArgumentException("--workers " + workers + " is more than this machine can run: at most " + Workers.maxWorkers(cores)
+                    + " (4 per core, " + cores + " cores; each worker is a JVM with its own copy of the model)");
+        }
         if (timeoutSeconds < 1) throw new IllegalArgumentException("--collective-timeout must be >= 1 second, got " + timeoutSeconds);
         if (workers > 0 && (tracker != null || rank != null || worldSize != null)) {
             throw new IllegalArgumentException("--workers launches its own processes: it cannot be combined with --tracker, --rank or --world-size");
@@ -83,6 +90,7 @@ final class DistributedOptions {
                 return 130;
             }
         }
+        if ("1".equals(System.getenv(ENV_WATCH_LAUNCHER))) Workers.watchLauncher(System.in);
         Collective collective = connect();
         try {
             return training.train(collective);

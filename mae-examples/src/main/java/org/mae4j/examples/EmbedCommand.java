@@ -72,9 +72,9 @@ public final class EmbedCommand implements Callable<Integer> {
         List<Path> files = expand(images);
 
         Embedder e = Embedder.load(weights, preset == null ? null : MaeConfig.preset(preset), mean == null ? null : new Normalization(mean, std));
+        e = e.withBatchSize(batch);   // first: the image size is checked against the memory of this batch
         if (imageSize != null) e = e.withImageSize(imageSize);
         if (pooling != null) e = e.withPooling(pooling);
-        e = e.withBatchSize(batch);
         log.printf(Locale.ROOT, "%s: %d images, %s%n", weights, files.size(), e);
 
         float[][] vectors = new float[files.size()][];
@@ -106,10 +106,9 @@ public final class EmbedCommand implements Callable<Integer> {
             if (Files.isDirectory(p)) {
                 ImageFolder f = ImageFolder.open(p, 1, 1);   // only its file list is used
                 for (int i = 0; i < f.size(); i++) files.add(f.path(i));
-            } else if (Files.isRegularFile(p)) {
-                files.add(p);
             } else {
-                throw new IOException("image file not found: " + p);
+                ImageFolder.requireFile(p);
+                files.add(p);
             }
         }
         if (files.isEmpty()) throw new IllegalArgumentException("no images given");

@@ -131,6 +131,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
     private static final java.util.regex.Pattern FILES = java.util.regex.Pattern.compile("confusion\\.png|finetune\\.json");
 
     @Override public Path out() { return out; }
+    @Override public List<String> args() { return spec.root().commandLine().getParseResult().originalArgs(); }
 
     /** The --recipe preset with every given knob option applied over it. */
     FinetuneRecipe recipe() {
@@ -259,6 +260,22 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
             return evaluate(eval);
         }
         if (force) throw new IllegalArgumentException("--force is for --eval's files: a training run's folder is never forced (--resume continues it)");
+        // checked here, naming the flags (the recipe record names its knobs), before anything is loaded
+        for (Object[] p : new Object[][] {{"--reprob", reprob}, {"--mixup-prob", mixupProb}, {"--mixup-switch-prob", mixupSwitchProb}}) {
+            if (p[1] == null) continue;
+            double v = (double) p[1];
+            if (!(v >= 0 && v <= 1)) throw new IllegalArgumentException(p[0] + " must be a probability in [0, 1], got " + v);
+        }
+        if (smoothing != null && !(smoothing >= 0 && smoothing < 1)) throw new IllegalArgumentException("--smoothing must be in [0, 1), got " + smoothing);
+        if (mixupAlpha != null && !(mixupAlpha >= 0 && Double.isFinite(mixupAlpha))) throw new IllegalArgumentException("--mixup must be >= 0 and finite, got " + mixupAlpha);
+        if (cutmixAlpha != null && !(cutmixAlpha >= 0 && Double.isFinite(cutmixAlpha))) throw new IllegalArgumentException("--cutmix must be >= 0 and finite, got " + cutmixAlpha);
+        // the default warmup is cut to a shorter run's --epochs; a warmup given that long is a mistake to say, not to cut
+        if (run.resume == null && warmupEpochs != null && warmupEpochs > recipe().epochs()) {
+            throw new IllegalArgumentException("--warmup-epochs " + warmupEpochs + " is longer than the run (--epochs " + recipe().epochs() + ")");
+        }
+        if (run.resume != null && (inputs.weights != null || inputs.randomInit)) {
+            throw new IllegalArgumentException("--resume " + run.resume + " continues the classifier of its checkpoint: give no --weights or --random-init");
+        }
         dist.validate();
         if (Outputs.writer(dist)) outputs.runFolder("--out", out, "finetune", run.resume, FILES);
         return dist.run(spec.root().commandLine().getParseResult().originalArgs(), this::train);

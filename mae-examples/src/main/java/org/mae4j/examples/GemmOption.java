@@ -1,7 +1,10 @@
 package org.mae4j.examples;
 
 import org.mae4j.engine.GemmChoice;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The shared {@code --gemm} option: who computes the matrix products of every {@code CpuKernels} the command
@@ -15,9 +18,16 @@ public final class GemmOption {
     @Option(names = "--gemm", paramLabel = "PATH", defaultValue = "auto",
             description = "Matrix products: auto (per product shape, the faster on this machine, measured once and cached in ~/.mae4j), java (AVX-512 kernel) or openblas.")
     void set(String path) {
-        GemmChoice.force(path);   // validates: a bad value is a one-line error naming --gemm
+        try {
+            GemmChoice.force(path);   // validates: a bad value is a one-line error naming --gemm
+        } catch (IllegalArgumentException e) {
+            // thrown as is, picocli would wrap it in "Could not invoke public void ...GemmOption.set(...)"
+            throw new CommandLine.ParameterException(mixee.commandLine(), e.getMessage());
+        }
         value = path;
     }
+
+    @Spec(Spec.Target.MIXEE) CommandSpec mixee;
 
     /** As given: auto, java, openblas or blas. */
     public String value() { return value; }

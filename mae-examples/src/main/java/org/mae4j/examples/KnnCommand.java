@@ -54,6 +54,8 @@ public final class KnnCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (out != null) inputs.outputs(force).file("--out", out);
         Features.Pool p = Features.Pool.parse("--pool", pool);
+        if (k < 1) throw new IllegalArgumentException("--k must be >= 1, got " + k);   // before the library's check, to name the flag
+        if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
         Knn knn = new Knn(k, temperature);
         if (knnTrain < 0) throw new IllegalArgumentException("--knn-train must be >= 0, got " + knnTrain);
         labels.amount();   // a bad --labels is refused before the weights load

@@ -27,6 +27,7 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
@@ -81,8 +82,14 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
     /** The files it writes into --out beside RunFolder's. */
     private static final java.util.regex.Pattern FILES = java.util.regex.Pattern.compile("linprobe\\.json");
 
+    @Override public List<String> args() { return spec.root().commandLine().getParseResult().originalArgs(); }
+
     @Override
     public Integer call() throws IOException {
+        // the default warmup is cut to a shorter run's --epochs; a warmup given that long is a mistake to say, not to cut
+        if (run.resume == null && spec.commandLine().getParseResult().hasMatchedOption("--warmup-epochs") && warmupEpochs > epochs) {
+            throw new IllegalArgumentException("--warmup-epochs " + warmupEpochs + " is longer than the run (--epochs " + epochs + ")");
+        }
         inputs.outputs(false).input("--resume", run.resume).runFolder("--out", out, "linprobe", run.resume, FILES);
         Features.Pool p = Features.Pool.parse("--pool", pool);
         Resumed resumed = null;
@@ -113,6 +120,10 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
         }
         labels.amount();   // a bad --labels is refused before the weights load
         if (rawPixels && (augment || blocks != 1)) throw new IllegalArgumentException("--raw-pixels takes no --augment or --features-from-blocks");
+        if (rawPixels && (inputs.weights != null || inputs.randomInit)) {
+            throw new IllegalArgumentException("--raw-pixels probes the pixels, not an encoder: give no --weights or --random-init");
+        }
+        if (extractBatch < 1) throw new IllegalArgumentException("--extract-batch must be >= 1, got " + extractBatch);
         MaeConfig cfg;
         MaskedAutoencoder model = null;
         String source;

@@ -105,6 +105,7 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
     String testData;
 
     @Override public Path out() { return out; }
+    @Override public List<String> args() { return spec.root().commandLine().getParseResult().originalArgs(); }
 
     @Override
     public Integer call() throws IOException {

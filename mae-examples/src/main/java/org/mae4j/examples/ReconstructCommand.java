@@ -31,6 +31,7 @@ import java.util.concurrent.Callable;
         description = "Reconstruct masked images with trained weights and write the picture grid.")
 public final class ReconstructCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--weights", required = true,
             description = "A mae4j checkpoint (.zip), a .safetensors file (official or HuggingFace names; config.json beside it is read), "
@@ -71,6 +72,13 @@ public final class ReconstructCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        // the picture is written by ImageIO as PNG whatever the name says: a .jpg of PNG bytes is a file no viewer trusts
+        if (!out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+            throw new IllegalArgumentException("--out " + out + ": reconstruct writes a PNG picture; name a .png file");
+        }
+        if ((input.files != null || input.npy != null) && spec != null && spec.commandLine().getParseResult().hasMatchedOption("--indices")) {
+            throw new IllegalArgumentException("--indices picks images of --data; with " + (input.files != null ? "--images" : "--images-npy") + " every image given is shown");
+        }
         Outputs outputs = Outputs.of(force).input("--weights", weights).inputs("--images", input.files).input("--images-npy", input.npy)
                 .data("--data", input.data).input("--noise", noise);
         outputs.file("--out", out);

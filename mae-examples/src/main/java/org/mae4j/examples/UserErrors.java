@@ -26,6 +26,7 @@ final class UserErrors {
         if (e instanceof AccessDeniedException f) return f.getFile() + ": permission denied" + other(f);
         if (e instanceof FileAlreadyExistsException f) return f.getFile() + ": already exists" + other(f);
         if (e instanceof NotDirectoryException f) return f.getFile() + ": not a directory";
+        if (e instanceof java.nio.file.FileSystemLoopException f) return f.getFile() + ": a symbolic link loop (a link to a folder above it)";
         if (e instanceof FileSystemException f) return f.getFile() + ": " + (f.getReason() == null ? f.getClass().getSimpleName() : f.getReason()) + other(f);
         if (e instanceof IOException || e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
             String m = e.getMessage();

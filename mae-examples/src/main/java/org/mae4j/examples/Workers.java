@@ -4,6 +4,7 @@ import org.mae4j.distributed.Tracker;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -24,6 +25,13 @@ final class Workers {
     /** Set when this JVM is asked to exit: the workers then exit on request, not by failure. */
     private static volatile boolean stopping;
 
+    /**
+     * The most workers one machine is given: 4 per core. Each worker is a whole JVM (its heap, its threads, its
+     * copy of the model) that gets at least one core; past a few per core they only compete for the cores and
+     * the memory, and a count like 1000 is a typo that would start a thousand JVMs before anything fails.
+     */
+    static int maxWorkers(int cores) { return 4 * cores; }
+
     static int launch(int n, List<String> args, int timeoutSeconds, PrintStream out) throws IOException, InterruptedException {
         List<String> rest = withoutWorkers(args);
         int cores = Runtime.getRuntime().availableProcessors();
@@ -32,7 +40,25 @@ final class Workers {
         try (Tracker tracker = new Tracker("127.0.0.1", 0, n, timeoutSeconds)) {
             out.printf("mae: %d workers, %d core%s each, tracker %s%n", n, each, each == 1 ? "" : "s", tracker.address());
             List<Process> procs = new ArrayList<>();
-            List<Thread> pumps = new ArrayList<>();
+            List<Thread> pumps = new java.util.concurrent.CopyOnWriteArrayList<>();   // the hook reads it while workers start
+            // Ctrl-C reaches the workers too (one process group), a scheduler's SIGTERM maybe only this JVM: pass it on,
+            // and keep this JVM (and the forwarding of their output) alive while they save their checkpoint. Registered
+            // before the first worker starts: a signal while they are still being started stops those started so far.
+            Thread hook = new Thread(() -> {
+                List<Process> started;
+                synchronized (procs) {
+                    stopping = true;   // under the lock: no worker starts after this snapshot
+                    started = List.copyOf(procs);
+                }
+                for (Process p : started) p.toHandle().destroy();   // SIGTERM; Process.destroy would also close their output to us
+                try {
+                    for (Process p : started) p.waitFor(10, TimeUnit.MINUTES);
+                    for (Thread t : pumps) t.join(5000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "mae4j-stop-workers");
+            Runtime.getRuntime().addShutdownHook(hook);
             for (int r = 0; r < n; r++) {
                 ProcessBuilder pb = new ProcessBuilder(javaCommand(each, rest));
                 pb.redirectErrorStream(true);
@@ -41,29 +67,21 @@ final class Workers {
                 env.put(DistributedOptions.ENV_RANK, Integer.toString(r));
                 env.put(DistributedOptions.ENV_WORLD, Integer.toString(n));
                 env.put(DistributedOptions.ENV_TRACKER_RUNNING, "1");
+                env.put(DistributedOptions.ENV_WATCH_LAUNCHER, "1");   // its stdin is our pipe: EOF means this JVM is gone (watchLauncher)
                 // the native thread pools size themselves from these, the JVM from -XX:ActiveProcessorCount
                 env.put("OMP_NUM_THREADS", Integer.toString(each));
                 env.put("OPENBLAS_NUM_THREADS", Integer.toString(each));
-                Process p = pb.start();
-                procs.add(p);
+                Process p;
+                synchronized (procs) {
+                    if (stopping) break;
+                    p = pb.start();
+                    procs.add(p);
+                }
                 String prefix = "[rank " + r + "] ";
                 Thread pump = new Thread(() -> forward(p, prefix, out), "mae4j-output-rank-" + r);
                 pump.start();
                 pumps.add(pump);
             }
-            // Ctrl-C reaches the workers too (one process group), a scheduler's SIGTERM maybe only this JVM: pass it on,
-            // and keep this JVM (and the forwarding of their output) alive while they save their checkpoint
-            Thread hook = new Thread(() -> {
-                stopping = true;
-                for (Process p : procs) p.toHandle().destroy();   // SIGTERM; Process.destroy would also close their output to us
-                try {
-                    for (Process p : procs) p.waitFor(10, TimeUnit.MINUTES);
-                    for (Thread t : pumps) t.join(5000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "mae4j-stop-workers");
-            Runtime.getRuntime().addShutdownHook(hook);
             int code = await(procs, out);
             for (Thread t : pumps) t.join(5000);
             try {
@@ -73,6 +91,25 @@ final class Workers {
             }
             return code;
         }
+    }
+
+    /**
+     * In a worker: exits this JVM (through its shutdown hooks, as SIGTERM would: the training stops at the end of
+     * its step and saves) when the launcher is gone, however it went (kill -9 included: no signal is passed on
+     * then). The launcher holds the write end of this JVM's stdin and never writes: end of file is its death.
+     */
+    static void watchLauncher(InputStream stdin) {
+        Thread t = new Thread(() -> {
+            try {
+                while (stdin.read() >= 0) { /* nothing is sent: keep waiting for the end */ }
+            } catch (IOException e) {
+                // a broken pipe is the launcher gone too
+            }
+            System.err.println("mae: the --workers launcher is gone: stopping this worker");
+            System.exit(143);
+        }, "mae4j-watch-launcher");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** Waits for all; on the first failure stops the rest. Returns 0 or the first failure's exit code (a signal's first). */

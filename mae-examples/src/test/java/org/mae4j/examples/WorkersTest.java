@@ -94,6 +94,65 @@ class WorkersTest {
         System.out.printf("launcher exited %.1f s after the kill%n", seconds);
     }
 
+    /** Every process under p seen until p exits (orphans leave p's tree when it dies, so they are collected while it lives). */
+    private static java.util.Set<ProcessHandle> workersUntilExit(Process p, long minutes) throws Exception {
+        java.util.Set<ProcessHandle> seen = new java.util.HashSet<>();
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(minutes);
+        while (p.isAlive() && System.nanoTime() < deadline) {
+            p.toHandle().descendants().forEach(seen::add);
+            Thread.sleep(20);
+        }
+        return seen;
+    }
+
+    private static void assertAllGoneWithin(java.util.Set<ProcessHandle> workers, int seconds, String log) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (workers.stream().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) Thread.sleep(100);
+        List<ProcessHandle> alive = workers.stream().filter(ProcessHandle::isAlive).toList();
+        alive.forEach(ProcessHandle::destroyForcibly);   // leave nothing behind for the next test
+        assertTrue(alive.isEmpty(), alive.size() + " of " + workers.size() + " workers still running " + seconds + " s after their launcher died:\n" + log);
+    }
+
+    @Test
+    void workersDieWithALauncherKilledBySigkill(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run"), log = tmp.resolve("launcher.log");
+        Process p = launcher(log, "pretrain", "--workers", "2", "--limit", "2000", "--batch", "8", "--epochs", "1",
+                "--viz-images", "0", "--out", out.toString());
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (steps(out) < 1 && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(100);
+        assertTrue(p.isAlive() && steps(out) >= 1, "the run did not get going:\n" + Files.readString(log));
+        java.util.Set<ProcessHandle> workers = new java.util.HashSet<>(p.toHandle().children().toList());
+        assertEquals(2, workers.size(), "two worker JVMs");
+        p.toHandle().destroyForcibly();   // kill -9 of the launcher: no hook runs, no signal reaches the workers
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        assertAllGoneWithin(workers, 30, Files.readString(log));
+    }
+
+    @Test
+    void aSigtermRightAfterTheStartLeavesNoWorkerRunning(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run"), log = tmp.resolve("launcher.log");
+        Process p = launcher(log, "pretrain", "--workers", "3", "--limit", "2000", "--batch", "6", "--epochs", "1",
+                "--viz-images", "0", "--out", out.toString());
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (p.isAlive() && p.toHandle().children().count() == 0 && System.nanoTime() < deadline) Thread.sleep(5);
+        p.toHandle().destroy();   // SIGTERM while the workers are being started (or just after)
+        java.util.Set<ProcessHandle> workers = workersUntilExit(p, 3);
+        assertFalse(p.isAlive(), "the launcher did not exit");
+        assertFalse(workers.isEmpty(), "no worker was started:\n" + Files.readString(log));
+        assertAllGoneWithin(workers, 30, Files.readString(log));
+    }
+
+    @Test
+    void anAbsurdWorkerCountIsRefused() {
+        DistributedOptions d = new DistributedOptions();
+        d.timeoutSeconds = 300;
+        d.workers = 1000;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, d::validate);
+        assertTrue(e.getMessage().startsWith("--workers 1000 is more than this machine can run: at most "), e.getMessage());
+        d.workers = Workers.maxWorkers(Runtime.getRuntime().availableProcessors());
+        d.validate();   // the most allowed
+    }
+
     /** A process that is alive until exitAfterMillis from its creation, then exited with code. */
     private static final class Scripted extends Process {
         private final long exitAt;
