@@ -40,7 +40,7 @@ class ModuleLayeringTest {
     /** A mae4j class of another module than the given packages (whatever that module is called). */
     private static DescribedPredicate<JavaClass> mae4jOutside(String description, String... packages) {
         return resideInAPackage("org.mae4j..").and(not(resideInAnyPackage(packages)))
-                .as("mae4j classes outside " + description);
+                .as("are mae4j classes outside " + description);
     }
 
     private static String[] coreAnd(String... more) {
