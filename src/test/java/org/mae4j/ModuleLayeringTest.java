@@ -68,4 +68,11 @@ class ModuleLayeringTest {
     static final ArchRule examplesDoNotDependOnSpark = noClasses().that().resideInAPackage("org.mae4j.examples..")
             .should().dependOnClassesThat().resideInAnyPackage("org.mae4j.spark..", "org.apache.spark..")
             .because("mae-spark builds on the other modules; the reverse would be a module cycle");
+
+    @ArchTest
+    static final ArchRule picturesKnowNothingOfTheCommands = noClasses().that()
+            .resideInAPackage("org.mae4j.examples.viz..")
+            .should().dependOnClassesThat().resideInAnyPackage("org.mae4j.examples", "org.mae4j.distributed..")
+            .because("viz draws what it is given (pixels, numbers) for any caller; the commands call it, not the"
+                    + " reverse");
 }
