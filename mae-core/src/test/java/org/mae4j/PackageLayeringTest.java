@@ -23,7 +23,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  * A new package must first be placed in {@link #USES} (and the doc's table): a class outside the ten fails too.
  */
 // mae-core's own classes are always a folder (target/classes) here; skipping the jars on the classpath (ND4J's
-// natives among them) takes the import from ~30 s to ~7 s. Nothing imported would not pass silently: every layer
+// natives among them) takes the import from ~30 s to ~7 s. An empty import would fail, not pass: every layer
 // must hold a class (ArchUnit's layers are not optional by default).
 @AnalyzeClasses(packages = "org.mae4j",
         importOptions = {ImportOption.DoNotIncludeTests.class, ImportOption.DoNotIncludeJars.class})
