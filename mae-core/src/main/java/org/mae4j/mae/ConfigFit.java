@@ -24,6 +24,23 @@ import java.util.regex.Pattern;
 public final class ConfigFit {
     private ConfigFit() {}
 
+    /**
+     * {@link org.mae4j.io.Checkpoint#load} with the check that its tensors fit the manifest's config: every command
+     * and loader that builds a model from a checkpoint loads it here. The manifest's config is a claim: a model built
+     * from it over other tensors fails deep in a layer.
+     *
+     * @throws java.io.IOException one line naming the file: unreadable, damaged, or tensors that do not fit its config
+     */
+    public static org.mae4j.io.Checkpoint.Contents loadCheckpoint(java.nio.file.Path file) throws java.io.IOException {
+        org.mae4j.io.Checkpoint.Contents c = org.mae4j.io.Checkpoint.load(file);
+        try {
+            checkStore(c.config(), c.params(), "checkpoint " + file);
+        } catch (IllegalArgumentException e) {
+            throw new java.io.IOException(e.getMessage(), e);
+        }
+        return c;
+    }
+
     private static final Pattern BLOCK = Pattern.compile("(decoder_blocks|blocks)\\.(\\d+)\\..*");
 
     /**

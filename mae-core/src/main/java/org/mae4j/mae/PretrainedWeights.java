@@ -74,7 +74,7 @@ public final class PretrainedWeights {
     public static Exportable forExport(Path source, MaeConfig fallback) throws IOException {
         Loaded w;
         if (isCheckpoint(source)) {
-            Checkpoint.Contents c = Checkpoint.load(source);
+            Checkpoint.Contents c = ConfigFit.loadCheckpoint(source);
             if (c.kind().equals("finetune")) {
                 Map<String, INDArray> t = new LinkedHashMap<>();
                 for (ParamStore.Entry e : c.params().entries()) t.put(e.name(), c.params().param(e.name()));
@@ -96,7 +96,7 @@ public final class PretrainedWeights {
     }
 
     public static Loaded load(Path source, MaeConfig fallback) throws IOException {
-        if (isCheckpoint(source)) return fromCheckpoint(Checkpoint.load(source), source);
+        if (isCheckpoint(source)) return fromCheckpoint(ConfigFit.loadCheckpoint(source), source);
         return loadFile(source, fallback);
     }
 
@@ -176,7 +176,7 @@ public final class PretrainedWeights {
      */
     public static Inference loadForInference(Path source, MaeConfig fallback) throws IOException {
         if (Files.isRegularFile(source) && source.toString().endsWith(".zip")) {
-            Checkpoint.Contents c = Checkpoint.load(source);
+            Checkpoint.Contents c = ConfigFit.loadCheckpoint(source);
             Map<String, INDArray> t = new LinkedHashMap<>();
             if (c.kind().equals("linprobe")) {
                 throw new IOException(source + " holds a linear probe's head only; its encoder's weights are " + c.provenance().getOrDefault("encoder_weights", "not recorded"));

@@ -290,7 +290,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
         Normalization norm;
         String encoder;
         if (run.resume != null) {
-            resumed = new Resumed(Checkpoint.load(run.resume), spec.commandLine().getParseResult(), run.changeSchedule, run.resume);
+            resumed = new Resumed(org.mae4j.mae.ConfigFit.loadCheckpoint(run.resume), spec.commandLine().getParseResult(), run.changeSchedule, run.resume);
             Checkpoint.Contents c = resumed.checkpoint();
             model = classifier(c, kernels, run.resume);
             run.seed = resumed.identity("--seed", "seed", run.seed);
@@ -358,7 +358,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
                     .listen(new Progress(System.out, System.console() != null, r.epochs()));
             code = TrainingCommand.train(trainer, start, this, "finetune");
             if (code != 0) return code;
-            if (run.maxSteps > 0 && Files.exists(folder.checkpoint()) && TrainingState.of(Checkpoint.load(folder.checkpoint()).state()).epoch() < r.epochs()) {
+            if (run.maxSteps > 0 && Files.exists(folder.checkpoint()) && TrainingState.of(org.mae4j.mae.ConfigFit.loadCheckpoint(folder.checkpoint()).state()).epoch() < r.epochs()) {
                 return 0;   // stopped early: the test set waits for the end of the run
             }
             Path best = Files.exists(folder.best()) ? folder.best() : folder.checkpoint();
@@ -372,7 +372,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
     /** --eval: scores a saved classifier on the test set. */
     private int evaluate(Path checkpoint) throws IOException {
         if (labels.given()) throw new IllegalArgumentException("--labels chooses training images; --eval only scores the test set");
-        Checkpoint.Contents c = Checkpoint.load(checkpoint);
+        Checkpoint.Contents c = org.mae4j.mae.ConfigFit.loadCheckpoint(checkpoint);
         Kernels kernels = MaskedAutoencoder.defaultKernels(DataType.FLOAT);
         VitClassifier model = classifier(c, kernels, checkpoint);
         ImageDataset test = inputs.test(model.config(), classNames(c));
@@ -384,7 +384,7 @@ public final class FinetuneCommand implements Callable<Integer>, TrainingCommand
     }
 
     private Classification score(Path checkpoint, ImageDataset test, Kernels kernels, int batch) throws IOException {
-        Checkpoint.Contents c = Checkpoint.load(checkpoint);
+        Checkpoint.Contents c = org.mae4j.mae.ConfigFit.loadCheckpoint(checkpoint);
         Normalization norm = c.normalization() != null ? c.normalization() : Normalization.defaultFor(c.config().channels());
         return Classification.score(classifier(c, kernels, checkpoint), test, norm, batch);
     }

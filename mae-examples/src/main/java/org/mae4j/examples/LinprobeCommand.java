@@ -94,7 +94,7 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
         Features.Pool p = Features.Pool.parse("--pool", pool);
         Resumed resumed = null;
         if (run.resume != null) {
-            resumed = new Resumed(Checkpoint.load(run.resume), spec.commandLine().getParseResult(), run.changeSchedule, run.resume);
+            resumed = new Resumed(org.mae4j.mae.ConfigFit.loadCheckpoint(run.resume), spec.commandLine().getParseResult(), run.changeSchedule, run.resume);
             if (!resumed.checkpoint().kind().equals("linprobe")) throw new IllegalArgumentException("--resume " + run.resume + " is a " + resumed.checkpoint().kind() + " checkpoint, not a linear probe");
             run.seed = resumed.identity("--seed", "seed", run.seed);
             batch = resumed.identity("--batch", "batch", batch);
@@ -203,9 +203,9 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
             }, "val_top1");
             int code = TrainingCommand.train(trainer, start, this, "linprobe");
             if (code != 0) return code;
-            if (TrainingState.of(Checkpoint.load(folder.checkpoint()).state()).epoch() < epochs) return 0;   // stopped early: no test score yet
+            if (TrainingState.of(org.mae4j.mae.ConfigFit.loadCheckpoint(folder.checkpoint()).state()).epoch() < epochs) return 0;   // stopped early: no test score yet
             Path chosen = fval != null && java.nio.file.Files.exists(folder.best()) ? folder.best() : folder.checkpoint();
-            ProbeHead scored = new ProbeHead(Checkpoint.load(chosen).params());
+            ProbeHead scored = new ProbeHead(org.mae4j.mae.ConfigFit.loadCheckpoint(chosen).params());
             ProbeHead.Score s = scored.evaluate(ftest);
             folder.metrics().row("test", Map.of("checkpoint", chosen.getFileName().toString(), "test_top1", s.top1(), "test_top5", s.top5()));
             System.out.printf(Locale.ROOT, "linear probe of %s (%s features): test top-1 %.2f%%, top-5 %.2f%% (%d test images, head %s)%n",

@@ -131,7 +131,7 @@ public final class PretrainCommand implements Callable<Integer>, TrainingCommand
         MaskedAutoencoder model;
         Resumed resumed = null;
         if (run.resume != null) {
-            resumed = new Resumed(Checkpoint.load(run.resume), spec.commandLine().getParseResult(), run.changeSchedule, run.resume);
+            resumed = new Resumed(org.mae4j.mae.ConfigFit.loadCheckpoint(run.resume), spec.commandLine().getParseResult(), run.changeSchedule, run.resume);
             Checkpoint.Contents c = resumed.checkpoint();
             if (!c.kind().equals("pretrain")) throw new IllegalArgumentException("--resume " + run.resume + " is a " + c.kind() + " checkpoint, not a pretraining run");
             model = new MaskedAutoencoder(c.config(), c.params(), kernels);
