@@ -127,9 +127,16 @@ public final class XgbCollective implements Collective {
                 float[] sum = Communicator.allReduce(work, Communicator.OpType.SUM);
                 String problem = checkSentinel(sum, len, world);
                 if (problem != null) {
+                    String xgb = nativeError();
+                    // XGBoost's own poll timeout is ours (the same seconds): whichever of the two fires first, a peer
+                    // that stopped answering is reported as one, not as a lost connection (it raced under load)
+                    if (xgb.toLowerCase(java.util.Locale.ROOT).contains("timeout")) {
+                        throw new IllegalStateException("rank " + rank + " of " + world + ": could not sum " + n + " values: no answer from the other processes within "
+                                + timeout.toSeconds() + " s (tracker " + tracker + "): a process was lost, hangs, or never started" + xgb);
+                    }
                     // in a ring of two the only peer is the lost one; beyond two XGBoost does not say which
                     String lost = world == 2 ? " (lost: rank " + (1 - rank) + ")" : "";
-                    throw new IllegalStateException("rank " + rank + ": " + problem + lost + nativeError());
+                    throw new IllegalStateException("rank " + rank + ": " + problem + lost + xgb);
                 }
                 System.arraycopy(sum, 0, buf, from, len);
                 if (len == 0) break;
