@@ -22,7 +22,7 @@ import java.nio.FloatBuffer;
 final class VectorGemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
     static final int MR = 6, NR = 32, KC = 256, NC = 512;
-    /** Panels of MR rows per heap group of C: 48 rows x NC = 96 KB, and each packed B panel is reused 8 times from L1. */
+    /** Panels of MR rows per heap group of C: 48 rows (at most 96 KB), and each packed B panel is reused 8 times from L1. */
     static final int GROUP = 8;
 
     private VectorGemm() {}
@@ -35,7 +35,7 @@ final class VectorGemm {
         final float[] a = new float[MR * KC * 64], b = new float[KC * NC];
         final float[] tile = new float[MR * NR];
         final float[] row = new float[Math.max(KC, MR * 64)];   // one source row, read in bulk before it is interleaved into a panel
-        final float[] c = new float[MR * GROUP * NC];            // a group of C's rows on the heap, row stride NC
+        final float[] c = new float[MR * GROUP * NC];            // a group of C's rows on the heap, row stride nc
         private float[] mul;                                     // the multiplier's rows beside them, made at the first gemmTimes
 
         float[] mul() { if (mul == null) mul = new float[MR * GROUP * NC]; return mul; }
@@ -72,20 +72,34 @@ final class VectorGemm {
                     for (int ig = 0; ig < mc; ig += MR * GROUP) {
                         int mg = Math.min(MR * GROUP, mc - ig), r0 = ic + ig;
                         // the kernel reads C only when it adds to it; otherwise it writes every value of the group
-                        if (bt != 0f) for (int r = 0; r < mg; r++) c.get((r0 + r) * ldc + jc, hc, r * NC, nc);
-                        if (hm != null) for (int r = 0; r < mg; r++) mul.get((r0 + r) * ldc + jc, hm, r * NC, nc);
+                        if (bt != 0f) copy(c, ldc, r0, jc, mg, nc, hc, true);
+                        if (hm != null) copy(mul, ldc, r0, jc, mg, nc, hm, true);
                         for (int jr = 0; jr < nc; jr += NR) {
                             int nr = Math.min(NR, nc - jr);
                             for (int ir = ig; ir < ig + mg; ir += MR) {
                                 int mr = Math.min(MR, mc - ir);
-                                kernel(p.a, (ir / MR) * MR * kc, p.b, (jr / NR) * NR * kc, kc, hc, (ir - ig) * NC + jr, jc + jr,
+                                kernel(p.a, (ir / MR) * MR * kc, p.b, (jr / NR) * NR * kc, kc, hc, nc, (ir - ig) * nc + jr, jc + jr,
                                         mr, nr, alpha, bt, bs, hm, p.tile);
                             }
                         }
-                        for (int r = 0; r < mg; r++) c.put((r0 + r) * ldc + jc, hc, r * NC, nc);
+                        copy(c, ldc, r0, jc, mg, nc, hc, false);
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Rows [r0, r0+mg), columns [jc, jc+nc) of the off-heap matrix m (row stride ld) to or from the heap group h
+     * (row stride nc): one bulk copy when those rows are contiguous in m, else one per row.
+     */
+    private static void copy(FloatBuffer m, int ld, int r0, int jc, int mg, int nc, float[] h, boolean in) {
+        if (nc == ld) {
+            if (in) m.get(r0 * ld + jc, h, 0, mg * nc); else m.put(r0 * ld + jc, h, 0, mg * nc);
+            return;
+        }
+        for (int r = 0; r < mg; r++) {
+            if (in) m.get((r0 + r) * ld + jc, h, r * nc, nc); else m.put((r0 + r) * ld + jc, h, r * nc, nc);
         }
     }
 
@@ -145,10 +159,10 @@ final class VectorGemm {
 
     /**
      * The 6 x 32 register tile over kc steps, then C = alpha * tile + beta * C on the valid mr x nr part; C and
-     * mul are heap groups with row stride NC, the tile's first value at {@code at}; {@code col} is its column in
+     * mul are heap groups with row stride ldh, the tile's first value at {@code at}; {@code col} is its column in
      * the whole product (for the bias).
      */
-    private static void kernel(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int at, int col,
+    private static void kernel(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int ldh, int at, int col,
                                int mr, int nr, float alpha, float beta, float[] bias, float[] mul, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -174,7 +188,7 @@ final class VectorGemm {
         c40.intoArray(tile, 128); c41.intoArray(tile, 144); c50.intoArray(tile, 160); c51.intoArray(tile, 176);
         if (nr == NR) {
             for (int r = 0; r < mr; r++) {
-                int o = at + r * NC;
+                int o = at + r * ldh;
                 FloatVector v0 = FloatVector.fromArray(S, tile, r * NR), v1 = FloatVector.fromArray(S, tile, r * NR + 16);
                 if (alpha != 1f) { v0 = v0.mul(alpha); v1 = v1.mul(alpha); }
                 if (beta != 0f) {
@@ -192,7 +206,7 @@ final class VectorGemm {
         }
         for (int r = 0; r < mr; r++) {
             for (int j = 0; j < nr; j++) {
-                int o = at + r * NC + j;
+                int o = at + r * ldh + j;
                 float v = alpha * tile[r * NR + j];
                 v = beta == 0f ? v : v + beta * c[o];
                 if (bias != null) v += bias[col + j];
