@@ -1,13 +1,10 @@
 package org.mae4j.engine;
 
-import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -135,15 +132,6 @@ public final class CpuKernels implements Kernels {
         return true;
     }
 
-    /** The array's memory as bytes in native order (element i at byte 4*i), for the Vector API loops. */
-    static ByteBuffer bytes(INDArray a) {
-        buf(a);
-        long n = 4 * a.length();
-        BytePointer p = new BytePointer(a.data().addressPointer());
-        p.capacity(n).limit(n);
-        return p.asByteBuffer().order(ByteOrder.nativeOrder());
-    }
-
     private static FloatPointer ptr(INDArray a) {
         buf(a); // validates dtype and layout
         return new FloatPointer(a.data().addressPointer());
@@ -249,16 +237,16 @@ public final class CpuKernels implements Kernels {
             return;
         }
         // the multiplier is applied in the product's last store of each tile: one pass over c fewer
-        javaGemm(a, transA, b, transB, c, 1, 0, null, bytes(mul));
+        javaGemm(a, transA, b, transB, c, 1, 0, null, buf(mul));
     }
 
     /** The product on the Java kernel, plus bias [n] on every row of c when bias is not null, then times mul when not null. */
-    private void javaGemm(INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, double alpha, double beta, float[] bias, ByteBuffer mul) {
+    private void javaGemm(INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, double alpha, double beta, float[] bias, FloatBuffer mul) {
         int m = rows(c), n = cols(c);
         int k = transA ? rows(a) : cols(a);
         {
             FloatBuffer ab = buf(a), bb = buf(b);
-            ByteBuffer cb = bytes(c);
+            FloatBuffer cb = buf(c);
             int panels = (m + VectorGemm.MR - 1) / VectorGemm.MR;
             // one chunk of rows per thread: each chunk packs B itself, so fewer chunks means less packing
             int chunks = (double) m * n * k < 2e6 ? 1 : Math.min(threads, panels);
@@ -277,7 +265,7 @@ public final class CpuKernels implements Kernels {
         int f = cols(y);
         float[] b = floats(bias, f);
         if (vector) {
-            ByteBuffer yb = bytes(y);
+            FloatBuffer yb = buf(y);
             parallelFor(rows(y), 256, (r0, r1) -> VectorLoops.addRowVector(yb, b, f, r0, r1));
             return;
         }
@@ -298,7 +286,7 @@ public final class CpuKernels implements Kernels {
         int chunks = Math.max(1, Math.min(threads * 4, r / 256));
         float[][] part = new float[chunks][f];
         if (vector) {
-            ByteBuffer xb = bytes(x);
+            FloatBuffer xb = buf(x);
             parallelFor(chunks, 1, (c0, c1) -> {
                 for (int c = c0; c < c1; c++) VectorLoops.sumRows(xb, f, (int) ((long) r * c / chunks), (int) ((long) r * (c + 1) / chunks), part[c]);
             });
@@ -437,7 +425,7 @@ public final class CpuKernels implements Kernels {
         int f = cols(x);
         float[] g = floats(gamma, f), be = floats(beta, f);
         if (vector) {
-            ByteBuffer xb = bytes(x), ob = bytes(out), mb = bytes(mean), rb = bytes(rstd);
+            FloatBuffer xb = buf(x), ob = buf(out), mb = buf(mean), rb = buf(rstd);
             parallelFor(rows(x), 64, (r0, r1) -> VectorLoops.layerNorm(xb, g, be, (float) eps, ob, mb, rb, f, r0, r1));
             return;
         }
@@ -467,7 +455,7 @@ public final class CpuKernels implements Kernels {
         int chunks = Math.max(1, Math.min(threads * 4, rowsN / 64));
         float[][] dg = new float[chunks][f], dbt = new float[chunks][f];
         if (vector) {
-            ByteBuffer db = bytes(dout), xb = bytes(x), mb = bytes(mean), rb = bytes(rstd), dxb = bytes(dx);
+            FloatBuffer db = buf(dout), xb = buf(x), mb = buf(mean), rb = buf(rstd), dxb = buf(dx);
             parallelFor(chunks, 1, (c0, c1) -> {
                 for (int c = c0; c < c1; c++) {
                     VectorLoops.layerNormBackward(db, xb, mb, rb, g, dxb, dg[c], dbt[c], f,
@@ -545,7 +533,7 @@ public final class CpuKernels implements Kernels {
         int n = (int) x.length();
         int f = bias == null ? 1 : cols(x);
         if (vector) {
-            ByteBuffer xb = bytes(x), ob = bytes(out);
+            FloatBuffer xb = buf(x), ob = buf(out);
             parallelFor(n / f, Math.max(1, 4096 / f), (r0, r1) -> VectorLoops.biasGelu(xb, bias, f, ob, keepDerivative, r0 * f, r1 * f));
             return;
         }
@@ -565,7 +553,7 @@ public final class CpuKernels implements Kernels {
         int n = (int) a.length();
         if (b.length() != n || out.length() != n) throw new IllegalArgumentException("multiply: lengths " + n + ", " + b.length() + ", " + out.length());
         if (vector) {
-            ByteBuffer ab = bytes(a), bb = bytes(b), ob = bytes(out);
+            FloatBuffer ab = buf(a), bb = buf(b), ob = buf(out);
             parallelFor(n, 1 << 15, (i0, i1) -> VectorLoops.multiply(ab, bb, ob, i0, i1));
             return;
         }
@@ -577,7 +565,7 @@ public final class CpuKernels implements Kernels {
     public void geluBackward(INDArray x, INDArray dout, INDArray dx) {
         int n = (int) x.length();
         if (vector) {
-            ByteBuffer xb = bytes(x), db = bytes(dout), ob = bytes(dx);
+            FloatBuffer xb = buf(x), db = buf(dout), ob = buf(dx);
             parallelFor(n, 4096, (i0, i1) -> VectorLoops.geluBackward(xb, db, ob, i0, i1));
             return;
         }
@@ -716,7 +704,7 @@ public final class CpuKernels implements Kernels {
         float decay = (float) (1 - lr * wd), fb1 = (float) b1, fb2 = (float) b2, c1 = (float) (1 - b1), c2 = (float) (1 - b2);
         float step = (float) (lr / bc1), rsb2 = (float) (1 / Math.sqrt(bc2)), feps = (float) eps;
         if (vector) {
-            ByteBuffer pb = bytes(p), gb = bytes(g), mb = bytes(m), vb = bytes(v);
+            FloatBuffer pb = buf(p), gb = buf(g), mb = buf(m), vb = buf(v);
             parallelFor(n, 1 << 14, (i0, i1) -> VectorLoops.adamw(pb, gb, mb, vb, decay, fb1, fb2, c1, c2, step, rsb2, feps, i0, i1));
             return;
         }

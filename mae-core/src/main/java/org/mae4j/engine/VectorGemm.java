@@ -3,8 +3,6 @@ package org.mae4j.engine;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 /**
@@ -14,11 +12,18 @@ import java.nio.FloatBuffer;
  * docs/performance.md). Structure (Goto/BLIS): for each block of kc steps of the shared dimension and nc
  * columns, B is packed into panels of NR = 32 columns, A into panels of MR = 6 rows, and a 6 x 32 register
  * tile (12 accumulators) runs over the kc steps. Each thread works on its own rows of C.
+ *
+ * <p>Every vector load and store is on a heap array ({@code fromArray}/{@code intoArray}): those are the only
+ * memory accesses the Vector API has in every release from 17 on (JDK 20 replaced the ByteBuffer ones with
+ * MemorySegment ones, which are a preview API on 21). C reaches the heap a group of rows at a time: GROUP
+ * panels of MR rows are copied in (when the product adds to C) and out in bulk, whole rows of nc values per
+ * copy, so the copies cost a few per cent of the product at most (docs/performance.md).
  */
 final class VectorGemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
     static final int MR = 6, NR = 32, KC = 256, NC = 512;
-    private static final ByteOrder NO = ByteOrder.nativeOrder();
+    /** Panels of MR rows per heap group of C: 48 rows (at most 96 KB), and each packed B panel is reused 8 times from L1. */
+    static final int GROUP = 8;
 
     private VectorGemm() {}
 
@@ -30,13 +35,17 @@ final class VectorGemm {
         final float[] a = new float[MR * KC * 64], b = new float[KC * NC];
         final float[] tile = new float[MR * NR];
         final float[] row = new float[Math.max(KC, MR * 64)];   // one source row, read in bulk before it is interleaved into a panel
+        final float[] c = new float[MR * GROUP * NC];            // a group of C's rows on the heap, row stride nc
+        private float[] mul;                                     // the multiplier's rows beside them, made at the first gemmTimes
+
+        float[] mul() { if (mul == null) mul = new float[MR * GROUP * NC]; return mul; }
     }
 
     /**
      * C[i0..i1) rows of {@code c = alpha op(a) op(b) + beta c}; op(a) [m, k], op(b) [k, n]; leading dims are
-     * the stored row lengths. a and b are read through FloatBuffers, c through a byte view (native order).
+     * the stored row lengths; all three read and written through FloatBuffers (ND4J's off-heap memory).
      */
-    static void gemmRows(FloatBuffer a, int lda, boolean ta, FloatBuffer b, int ldb, boolean tb, ByteBuffer c, int ldc,
+    static void gemmRows(FloatBuffer a, int lda, boolean ta, FloatBuffer b, int ldb, boolean tb, FloatBuffer c, int ldc,
                          int i0, int i1, int n, int k, float alpha, float beta, Packs p) {
         gemmRows(a, lda, ta, b, ldb, tb, c, ldc, i0, i1, n, k, alpha, beta, null, null, p);
     }
@@ -45,8 +54,9 @@ final class VectorGemm {
      * As above, then {@code c[i, :] += bias} (bias [n], or null for none) and then {@code c *= mul} element-wise
      * (mul laid out as c, or null), both in the product's last store of each tile, with the roundings of separate passes.
      */
-    static void gemmRows(FloatBuffer a, int lda, boolean ta, FloatBuffer b, int ldb, boolean tb, ByteBuffer c, int ldc,
-                         int i0, int i1, int n, int k, float alpha, float beta, float[] bias, ByteBuffer mul, Packs p) {
+    static void gemmRows(FloatBuffer a, int lda, boolean ta, FloatBuffer b, int ldb, boolean tb, FloatBuffer c, int ldc,
+                         int i0, int i1, int n, int k, float alpha, float beta, float[] bias, FloatBuffer mul, Packs p) {
+        float[] hc = p.c;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -54,20 +64,42 @@ final class VectorGemm {
                 float bt = pc == 0 ? beta : 1f;
                 boolean last = pc + kc == k;   // bias and multiplier after the last block of K, as passes after the product would
                 float[] bs = last ? bias : null;
-                ByteBuffer ms = last ? mul : null;
+                float[] hm = last && mul != null ? p.mul() : null;
                 packB(b, ldb, tb, pc, kc, jc, nc, p.b, p.row);
                 for (int ic = i0; ic < i1; ic += MR * 64) {
                     int mc = Math.min(MR * 64, i1 - ic);
                     packA(a, lda, ta, ic, mc, pc, kc, p.a, p.row);
-                    for (int jr = 0; jr < nc; jr += NR) {
-                        int nr = Math.min(NR, nc - jr);
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir);
-                            kernel(p.a, (ir / MR) * MR * kc, p.b, (jr / NR) * NR * kc, kc, c, ldc, ic + ir, jc + jr, mr, nr, alpha, bt, bs, ms, p.tile);
+                    for (int ig = 0; ig < mc; ig += MR * GROUP) {
+                        int mg = Math.min(MR * GROUP, mc - ig), r0 = ic + ig;
+                        // the kernel reads C only when it adds to it; otherwise it writes every value of the group
+                        if (bt != 0f) copy(c, ldc, r0, jc, mg, nc, hc, true);
+                        if (hm != null) copy(mul, ldc, r0, jc, mg, nc, hm, true);
+                        for (int jr = 0; jr < nc; jr += NR) {
+                            int nr = Math.min(NR, nc - jr);
+                            for (int ir = ig; ir < ig + mg; ir += MR) {
+                                int mr = Math.min(MR, mc - ir);
+                                kernel(p.a, (ir / MR) * MR * kc, p.b, (jr / NR) * NR * kc, kc, hc, nc, (ir - ig) * nc + jr, jc + jr,
+                                        mr, nr, alpha, bt, bs, hm, p.tile);
+                            }
                         }
+                        copy(c, ldc, r0, jc, mg, nc, hc, false);
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Rows [r0, r0+mg), columns [jc, jc+nc) of the off-heap matrix m (row stride ld) to or from the heap group h
+     * (row stride nc): one bulk copy when those rows are contiguous in m, else one per row.
+     */
+    private static void copy(FloatBuffer m, int ld, int r0, int jc, int mg, int nc, float[] h, boolean in) {
+        if (nc == ld) {
+            if (in) m.get(r0 * ld + jc, h, 0, mg * nc); else m.put(r0 * ld + jc, h, 0, mg * nc);
+            return;
+        }
+        for (int r = 0; r < mg; r++) {
+            if (in) m.get((r0 + r) * ld + jc, h, r * nc, nc); else m.put((r0 + r) * ld + jc, h, r * nc, nc);
         }
     }
 
@@ -125,9 +157,13 @@ final class VectorGemm {
         }
     }
 
-    /** The 6 x 32 register tile over kc steps, then C = alpha * tile + beta * C on the valid mr x nr part. */
-    private static void kernel(float[] ap, int ao, float[] bp, int bo, int kc, ByteBuffer c, int ldc, int row, int col,
-                               int mr, int nr, float alpha, float beta, float[] bias, ByteBuffer mul, float[] tile) {
+    /**
+     * The 6 x 32 register tile over kc steps, then C = alpha * tile + beta * C on the valid mr x nr part; C and
+     * mul are heap groups with row stride ldh, the tile's first value at {@code at}; {@code col} is its column in
+     * the whole product (for the bias).
+     */
+    private static void kernel(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int ldh, int at, int col,
+                               int mr, int nr, float alpha, float beta, float[] bias, float[] mul, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         for (int kk = 0; kk < kc; kk++) {
@@ -152,29 +188,29 @@ final class VectorGemm {
         c40.intoArray(tile, 128); c41.intoArray(tile, 144); c50.intoArray(tile, 160); c51.intoArray(tile, 176);
         if (nr == NR) {
             for (int r = 0; r < mr; r++) {
-                int at = 4 * ((row + r) * ldc + col);
+                int o = at + r * ldh;
                 FloatVector v0 = FloatVector.fromArray(S, tile, r * NR), v1 = FloatVector.fromArray(S, tile, r * NR + 16);
                 if (alpha != 1f) { v0 = v0.mul(alpha); v1 = v1.mul(alpha); }
                 if (beta != 0f) {
-                    FloatVector o0 = FloatVector.fromByteBuffer(S, c, at, NO), o1 = FloatVector.fromByteBuffer(S, c, at + 64, NO);
+                    FloatVector o0 = FloatVector.fromArray(S, c, o), o1 = FloatVector.fromArray(S, c, o + 16);
                     if (beta != 1f) { o0 = o0.mul(beta); o1 = o1.mul(beta); }
                     v0 = v0.add(o0);
                     v1 = v1.add(o1);
                 }
                 if (bias != null) { v0 = v0.add(FloatVector.fromArray(S, bias, col)); v1 = v1.add(FloatVector.fromArray(S, bias, col + 16)); }
-                if (mul != null) { v0 = v0.mul(FloatVector.fromByteBuffer(S, mul, at, NO)); v1 = v1.mul(FloatVector.fromByteBuffer(S, mul, at + 64, NO)); }
-                v0.intoByteBuffer(c, at, NO);
-                v1.intoByteBuffer(c, at + 64, NO);
+                if (mul != null) { v0 = v0.mul(FloatVector.fromArray(S, mul, o)); v1 = v1.mul(FloatVector.fromArray(S, mul, o + 16)); }
+                v0.intoArray(c, o);
+                v1.intoArray(c, o + 16);
             }
             return;
         }
         for (int r = 0; r < mr; r++) {
             for (int j = 0; j < nr; j++) {
-                int at = 4 * ((row + r) * ldc + col + j);
+                int o = at + r * ldh + j;
                 float v = alpha * tile[r * NR + j];
-                v = beta == 0f ? v : v + beta * c.getFloat(at);
+                v = beta == 0f ? v : v + beta * c[o];
                 if (bias != null) v += bias[col + j];
-                c.putFloat(at, mul == null ? v : v * mul.getFloat(at));
+                c[o] = mul == null ? v : v * mul[o];
             }
         }
     }

@@ -4,13 +4,19 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 
 /**
  * The hot loops of {@link CpuKernels} written with the Vector API (jdk.incubator.vector). Only loaded when
  * that module is present ({@code --add-modules jdk.incubator.vector}); CpuKernels falls back to plain loops
- * otherwise. Element i of a buffer sits at byte 4*i, native order.
+ * otherwise.
+ *
+ * <p>Vectors are loaded and stored on heap arrays only ({@code fromArray}/{@code intoArray}), the one memory
+ * access the Vector API has in every release from 17 on: JDK 20 replaced {@code fromByteBuffer} and
+ * {@code intoByteBuffer} with MemorySegment methods (a preview API on 21), so a loop on ByteBuffers stops
+ * with NoSuchMethodError there. The off-heap arrays (FloatBuffers over ND4J's memory) pass through small heap
+ * windows of a few KB: one bulk copy in and one out per window, which stays in L1 and leaves the arithmetic,
+ * and so every result bit, as it was (docs/performance.md).
  *
  * <p>On Java 17, {@code max/min} with a scalar and the F2I conversion are not intrinsified (10x slower), and
  * lanewise EXP, though an intrinsic, is a stub call that spills the live vector registers: the loops here
@@ -21,12 +27,14 @@ final class VectorLoops {
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
-    private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final float INV_SQRT2 = 0.70710678118654752f;
     private static final float INV_SQRT_2PI = 0.39894228040143268f;
 
-    private static FloatVector load(ByteBuffer b, int i) { return FloatVector.fromByteBuffer(S, b, 4 * i, NO); }
-    private static void store(FloatVector v, ByteBuffer b, int i) { v.intoByteBuffer(b, 4 * i, NO); }
+    /** Values per heap window of the element-wise loops (16 KB: a few windows at a time stay in L1). */
+    private static final int BLOCK = 4096;
+
+    /** Whole rows of f values per heap window (at least one row). */
+    private static int rowsPerWindow(int f) { return Math.max(1, BLOCK / f); }
 
     // erf by Abramowitz & Stegun 7.1.26: erf(z) = 1 - t (a1 + t (a2 + t (a3 + t (a4 + t a5)))) exp(-z^2),
     // t = 1 / (1 + p z), |error| <= 1.5e-7. Its exp(-z^2) with z = x/sqrt2 is exp(-x^2/2), the same factor the
@@ -52,30 +60,36 @@ final class VectorLoops {
      * vectors. Which ones depended on compilation timing, so GELU took 25 or 230 ms per step at random from
      * one JVM to the next; with at most ~25 operations per method it compiles fully every time.
      */
-    static void biasGelu(ByteBuffer x, float[] bias, int f, ByteBuffer out, boolean keepDerivative, int from, int to) {
+    static void biasGelu(FloatBuffer x, float[] bias, int f, FloatBuffer out, boolean keepDerivative, int from, int to) {
         int block = bias == null ? GELU_BLOCK : f;
-        float[] e = new float[block];
+        float[] e = new float[block], xs = new float[block], os = new float[block];
         for (int r = from; r < to; r += block) {
             int len = Math.min(block, to - r);
-            expHalfSquare(x, bias, r, len, e);
-            int done = geluFromExp(x, bias, r, len, e, out, keepDerivative);
-            if (done < len) biasGeluTail(x, bias, out, keepDerivative, r, done, len);
+            x.get(r, xs, 0, len);
+            expHalfSquare(xs, bias, len, e);
+            int done = geluFromExp(xs, bias, len, e, os, keepDerivative);
+            if (done < len) biasGeluTail(xs, bias, os, keepDerivative, done, len);
+            out.put(r, os, 0, len);
+            if (keepDerivative) x.put(r, xs, 0, len);   // after out: where the two are one array, x's values win, as before
         }
     }
 
     /** dx[i] = dout[i] * gelu'(x[i]) for i in [from, to); gelu'(x) = Phi(x) + x phi(x). Two passes as in biasGelu. */
-    static void geluBackward(ByteBuffer x, ByteBuffer dout, ByteBuffer dx, int from, int to) {
-        float[] e = new float[GELU_BLOCK];
+    static void geluBackward(FloatBuffer x, FloatBuffer dout, FloatBuffer dx, int from, int to) {
+        float[] e = new float[GELU_BLOCK], xs = new float[GELU_BLOCK], ds = new float[GELU_BLOCK];
         for (int r = from; r < to; r += GELU_BLOCK) {
             int len = Math.min(GELU_BLOCK, to - r);
-            expHalfSquare(x, null, r, len, e);
-            int done = geluDerivativeFromExp(x, r, len, e, dout, dx);
-            if (done < len) geluBackwardTail(x, dout, dx, r + done, r + len);
+            x.get(r, xs, 0, len);
+            dout.get(r, ds, 0, len);
+            expHalfSquare(xs, null, len, e);
+            int done = geluDerivativeFromExp(xs, len, e, ds);
+            if (done < len) geluBackwardTail(xs, ds, done, len);
+            dx.put(r, ds, 0, len);
         }
     }
 
     /**
-     * e[j] = exp(-vc^2/2), vc = v clamped to [-6, 6], v = x[r+j] (+ bias[j]), for the whole vectors of [0, len).
+     * e[j] = exp(-vc^2/2), vc = v clamped to [-6, 6], v = x[j] (+ bias[j]), for the whole vectors of [0, len).
      *
      * <p>Not lanewise(EXP): on Java 17 that is a call into an SVML stub around which C2 spills every live
      * vector register (the GELU loop ran at 2.5 ns per element with it, ~1 without, one thread). Nor bit
@@ -83,7 +97,7 @@ final class VectorLoops {
      * |v| = 6, Phi is 0 or 1 and v phi(v) < 4e-8 in float, hence the clamp. exp(-vc^2/2) = exp(d - 9/8)^8 with
      * d = 9/8 - vc^2/16 in [0, 9/8], exp(d - 9/8) by its Taylor series to degree 11 (truncation < 1e-8).
      */
-    private static void expHalfSquare(ByteBuffer x, float[] bias, int r, int len, float[] e) {
+    private static void expHalfSquare(float[] x, float[] bias, int len, float[] e) {
         FloatVector hi = FloatVector.broadcast(S, CLAMP), lo = FloatVector.broadcast(S, -CLAMP);
         FloatVector minus16th = FloatVector.broadcast(S, -1f / 16), nineEighths = FloatVector.broadcast(S, 1.125f);
         FloatVector k0 = FloatVector.broadcast(S, EXP_TAYLOR[0]), k1 = FloatVector.broadcast(S, EXP_TAYLOR[1]), k2 = FloatVector.broadcast(S, EXP_TAYLOR[2]);
@@ -91,7 +105,7 @@ final class VectorLoops {
         FloatVector k6 = FloatVector.broadcast(S, EXP_TAYLOR[6]), k7 = FloatVector.broadcast(S, EXP_TAYLOR[7]), k8 = FloatVector.broadcast(S, EXP_TAYLOR[8]);
         FloatVector k9 = FloatVector.broadcast(S, EXP_TAYLOR[9]), k10 = FloatVector.broadcast(S, EXP_TAYLOR[10]), k11 = FloatVector.broadcast(S, EXP_TAYLOR[11]);
         for (int j = 0; j <= len - L; j += L) {
-            FloatVector v = FloatVector.fromByteBuffer(S, x, 4 * (r + j), NO);
+            FloatVector v = FloatVector.fromArray(S, x, j);
             if (bias != null) v = v.add(FloatVector.fromArray(S, bias, j));
             FloatVector vc = v.max(lo).min(hi);
             FloatVector d = vc.mul(vc).fma(minus16th, nineEighths);
@@ -103,12 +117,12 @@ final class VectorLoops {
     }
 
     /**
-     * out[r+j] = v Phi(v) (and with keepDerivative x[r+j] = Phi(v) + vc phi(vc)) from e = expHalfSquare's
+     * out[j] = v Phi(v) (and with keepDerivative x[j] = Phi(v) + vc phi(vc)) from e = expHalfSquare's
      * output, for the whole vectors of [0, len); returns how many elements it did. Phi by the erf formula
      * above; the sign of v enters as clamp(v * 1e30, -1, 1), which is +-1 wherever it matters (|v| < 1e-30
      * gives Phi = 1/2 either way).
      */
-    private static int geluFromExp(ByteBuffer x, float[] bias, int r, int len, float[] e, ByteBuffer out, boolean keepDerivative) {
+    private static int geluFromExp(float[] x, float[] bias, int len, float[] e, float[] out, boolean keepDerivative) {
         FloatVector one = FloatVector.broadcast(S, 1f), minusOne = FloatVector.broadcast(S, -1f), half = FloatVector.broadcast(S, 0.5f);
         FloatVector hi = FloatVector.broadcast(S, CLAMP), lo = FloatVector.broadcast(S, -CLAMP), huge = FloatVector.broadcast(S, 1e30f);
         FloatVector p = FloatVector.broadcast(S, P * INV_SQRT2), a5 = FloatVector.broadcast(S, A5), a4 = FloatVector.broadcast(S, A4);
@@ -116,24 +130,25 @@ final class VectorLoops {
         FloatVector invSqrt2Pi = FloatVector.broadcast(S, INV_SQRT_2PI);
         int j = 0;
         for (; j <= len - L; j += L) {
-            FloatVector v = FloatVector.fromByteBuffer(S, x, 4 * (r + j), NO);
+            FloatVector v = FloatVector.fromArray(S, x, j);
             if (bias != null) v = v.add(FloatVector.fromArray(S, bias, j));
             FloatVector ev = FloatVector.fromArray(S, e, j);
             FloatVector t = one.div(v.abs().fma(p, one));
             FloatVector q = t.fma(a5, a4).fma(t, a3).fma(t, a2).fma(t, a1).mul(t).mul(ev).mul(half);   // (1 - erf(|v|/sqrt2)) / 2
             FloatVector cdf = half.sub(q).fma(v.mul(huge).max(minusOne).min(one), half);
-            v.mul(cdf).intoByteBuffer(out, 4 * (r + j), NO);
-            if (keepDerivative) v.max(lo).min(hi).mul(ev).fma(invSqrt2Pi, cdf).intoByteBuffer(x, 4 * (r + j), NO);
+            v.mul(cdf).intoArray(out, j);
+            if (keepDerivative) v.max(lo).min(hi).mul(ev).fma(invSqrt2Pi, cdf).intoArray(x, j);
         }
         return j;
     }
 
     /**
-     * dx[r+j] = dout[r+j] * (Phi(v) + vc phi(vc)), v = x[r+j], from expHalfSquare's e; as geluFromExp. Its
-     * constants and Phi are written out again rather than shared: a helper passing vectors can box them, and
-     * merging the two loops behind flags would add operations to a method that must stay under C2's budget.
+     * d[j] = d[j] * (Phi(v) + vc phi(vc)), v = x[j], from expHalfSquare's e (d holds dout, then dx); as
+     * geluFromExp. Its constants and Phi are written out again rather than shared: a helper passing vectors can
+     * box them, and merging the two loops behind flags would add operations to a method that must stay under
+     * C2's budget.
      */
-    private static int geluDerivativeFromExp(ByteBuffer x, int r, int len, float[] e, ByteBuffer dout, ByteBuffer dx) {
+    private static int geluDerivativeFromExp(float[] x, int len, float[] e, float[] d) {
         FloatVector one = FloatVector.broadcast(S, 1f), minusOne = FloatVector.broadcast(S, -1f), half = FloatVector.broadcast(S, 0.5f);
         FloatVector hi = FloatVector.broadcast(S, CLAMP), lo = FloatVector.broadcast(S, -CLAMP), huge = FloatVector.broadcast(S, 1e30f);
         FloatVector p = FloatVector.broadcast(S, P * INV_SQRT2), a5 = FloatVector.broadcast(S, A5), a4 = FloatVector.broadcast(S, A4);
@@ -141,125 +156,159 @@ final class VectorLoops {
         FloatVector invSqrt2Pi = FloatVector.broadcast(S, INV_SQRT_2PI);
         int j = 0;
         for (; j <= len - L; j += L) {
-            FloatVector v = FloatVector.fromByteBuffer(S, x, 4 * (r + j), NO);
+            FloatVector v = FloatVector.fromArray(S, x, j);
             FloatVector ev = FloatVector.fromArray(S, e, j);
             FloatVector t = one.div(v.abs().fma(p, one));
             FloatVector q = t.fma(a5, a4).fma(t, a3).fma(t, a2).fma(t, a1).mul(t).mul(ev).mul(half);
             FloatVector cdf = half.sub(q).fma(v.mul(huge).max(minusOne).min(one), half);
             FloatVector g = v.max(lo).min(hi).mul(ev).fma(invSqrt2Pi, cdf);
-            FloatVector.fromByteBuffer(S, dout, 4 * (r + j), NO).mul(g).intoByteBuffer(dx, 4 * (r + j), NO);
+            FloatVector.fromArray(S, d, j).mul(g).intoArray(d, j);
         }
         return j;
     }
 
-    /** The scalar remainder of a row of biasGelu, [from, to) within row r. */
-    private static void biasGeluTail(ByteBuffer x, float[] bias, ByteBuffer out, boolean keepDerivative, int r, int from, int to) {
+    /** The scalar remainder of a window of biasGelu, [from, to). */
+    private static void biasGeluTail(float[] x, float[] bias, float[] out, boolean keepDerivative, int from, int to) {
         for (int j = from; j < to; j++) {
-            double v = x.getFloat(4 * (r + j)) + (bias == null ? 0 : bias[j]);
+            double v = x[j] + (bias == null ? 0 : bias[j]);
             double cdf = 0.5 * (1 + Erf.erf(v * INV_SQRT2));
-            out.putFloat(4 * (r + j), (float) (v * cdf));
-            if (keepDerivative) x.putFloat(4 * (r + j), (float) (cdf + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v)));
+            out[j] = (float) (v * cdf);
+            if (keepDerivative) x[j] = (float) (cdf + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v));
         }
     }
 
-    /** The scalar remainder of geluBackward, elements [from, to). */
-    private static void geluBackwardTail(ByteBuffer x, ByteBuffer dout, ByteBuffer dx, int from, int to) {
+    /** The scalar remainder of a window of geluBackward, [from, to); d holds dout, then dx. */
+    private static void geluBackwardTail(float[] x, float[] d, int from, int to) {
         for (int i = from; i < to; i++) {
-            double v = x.getFloat(4 * i);
+            double v = x[i];
             double cdf = 0.5 * (1 + Erf.erf(v * INV_SQRT2));
             double pdf = INV_SQRT_2PI * Math.exp(-0.5 * v * v);
-            dx.putFloat(4 * i, (float) (dout.getFloat(4 * i) * (cdf + v * pdf)));
+            d[i] = (float) (d[i] * (cdf + v * pdf));
         }
     }
 
     /** out[i] = a[i] * b[i] for i in [from, to). */
-    static void multiply(ByteBuffer a, ByteBuffer b, ByteBuffer out, int from, int to) {
-        int i = from;
-        for (; i <= to - L; i += L) store(load(a, i).mul(load(b, i)), out, i);
-        for (; i < to; i++) out.putFloat(4 * i, a.getFloat(4 * i) * b.getFloat(4 * i));
+    static void multiply(FloatBuffer a, FloatBuffer b, FloatBuffer out, int from, int to) {
+        float[] as = new float[BLOCK], bs = new float[BLOCK];
+        for (int s = from; s < to; s += BLOCK) {
+            int len = Math.min(BLOCK, to - s), i = 0;
+            a.get(s, as, 0, len);
+            b.get(s, bs, 0, len);
+            for (; i <= len - L; i += L) FloatVector.fromArray(S, as, i).mul(FloatVector.fromArray(S, bs, i)).intoArray(as, i);
+            for (; i < len; i++) as[i] = as[i] * bs[i];
+            out.put(s, as, 0, len);
+        }
     }
 
     /** y[r, :] += bias for rows [r0, r1). */
-    static void addRowVector(ByteBuffer y, float[] bias, int f, int r0, int r1) {
-        for (int r = r0; r < r1; r++) {
-            int o = r * f, j = 0;
-            for (; j <= f - L; j += L) store(load(y, o + j).add(FloatVector.fromArray(S, bias, j)), y, o + j);
-            for (; j < f; j++) y.putFloat(4 * (o + j), y.getFloat(4 * (o + j)) + bias[j]);
+    static void addRowVector(FloatBuffer y, float[] bias, int f, int r0, int r1) {
+        int rows = rowsPerWindow(f);
+        float[] ys = new float[rows * f];
+        for (int w = r0; w < r1; w += rows) {
+            int nr = Math.min(rows, r1 - w);
+            y.get(w * f, ys, 0, nr * f);
+            for (int r = 0; r < nr; r++) {
+                int o = r * f, j = 0;
+                for (; j <= f - L; j += L) FloatVector.fromArray(S, ys, o + j).add(FloatVector.fromArray(S, bias, j)).intoArray(ys, o + j);
+                for (; j < f; j++) ys[o + j] = ys[o + j] + bias[j];
+            }
+            y.put(w * f, ys, 0, nr * f);
         }
     }
 
     /** acc[j] += sum over rows [r0, r1) of x[r, j], accumulated in float lanes; rows are read in memory order. */
-    static void sumRows(ByteBuffer x, int f, int r0, int r1, float[] acc) {
-        int fv = f - f % L;
-        for (int r = r0; r < r1; r++) {
-            int o = r * f, j = 0;
-            for (; j < fv; j += L) load(x, o + j).add(FloatVector.fromArray(S, acc, j)).intoArray(acc, j);
-            for (; j < f; j++) acc[j] += x.getFloat(4 * (o + j));
+    static void sumRows(FloatBuffer x, int f, int r0, int r1, float[] acc) {
+        int fv = f - f % L, rows = rowsPerWindow(f);
+        float[] xs = new float[rows * f];
+        for (int w = r0; w < r1; w += rows) {
+            int nr = Math.min(rows, r1 - w);
+            x.get(w * f, xs, 0, nr * f);
+            for (int r = 0; r < nr; r++) {
+                int o = r * f, j = 0;
+                for (; j < fv; j += L) FloatVector.fromArray(S, xs, o + j).add(FloatVector.fromArray(S, acc, j)).intoArray(acc, j);
+                for (; j < f; j++) acc[j] += xs[o + j];
+            }
         }
     }
 
     /** LayerNorm of rows [r0, r1) (see {@link Kernels#layerNorm}). */
-    static void layerNorm(ByteBuffer x, float[] g, float[] b, float eps, ByteBuffer out, ByteBuffer mean, ByteBuffer rstd,
+    static void layerNorm(FloatBuffer x, float[] g, float[] b, float eps, FloatBuffer out, FloatBuffer mean, FloatBuffer rstd,
                           int f, int r0, int r1) {
         float[] lanes = new float[L];
-        for (int r = r0; r < r1; r++) {
-            int o = r * f, j = 0;
-            FloatVector s = FloatVector.zero(S);
-            for (; j <= f - L; j += L) s = s.add(load(x, o + j));
-            float sum = sumLanes(s, lanes);
-            for (; j < f; j++) sum += x.getFloat(4 * (o + j));
-            float mu = sum / f;
-            FloatVector v = FloatVector.zero(S);
-            j = 0;
-            for (; j <= f - L; j += L) { FloatVector d = load(x, o + j).sub(mu); v = d.fma(d, v); }
-            float var = sumLanes(v, lanes);
-            for (; j < f; j++) { float d = x.getFloat(4 * (o + j)) - mu; var += d * d; }
-            float rs = (float) (1.0 / Math.sqrt(var / f + eps));
-            j = 0;
-            for (; j <= f - L; j += L) {
-                FloatVector xh = load(x, o + j).sub(mu).mul(rs);
-                store(xh.fma(FloatVector.fromArray(S, g, j), FloatVector.fromArray(S, b, j)), out, o + j);
+        int rows = rowsPerWindow(f);
+        float[] xs = new float[rows * f], os = new float[rows * f];
+        for (int w = r0; w < r1; w += rows) {
+            int nr = Math.min(rows, r1 - w);
+            x.get(w * f, xs, 0, nr * f);
+            for (int r = 0; r < nr; r++) {
+                int o = r * f, j = 0;
+                FloatVector s = FloatVector.zero(S);
+                for (; j <= f - L; j += L) s = s.add(FloatVector.fromArray(S, xs, o + j));
+                float sum = sumLanes(s, lanes);
+                for (; j < f; j++) sum += xs[o + j];
+                float mu = sum / f;
+                FloatVector v = FloatVector.zero(S);
+                j = 0;
+                for (; j <= f - L; j += L) { FloatVector d = FloatVector.fromArray(S, xs, o + j).sub(mu); v = d.fma(d, v); }
+                float var = sumLanes(v, lanes);
+                for (; j < f; j++) { float d = xs[o + j] - mu; var += d * d; }
+                float rs = (float) (1.0 / Math.sqrt(var / f + eps));
+                j = 0;
+                for (; j <= f - L; j += L) {
+                    FloatVector xh = FloatVector.fromArray(S, xs, o + j).sub(mu).mul(rs);
+                    xh.fma(FloatVector.fromArray(S, g, j), FloatVector.fromArray(S, b, j)).intoArray(os, o + j);
+                }
+                for (; j < f; j++) os[o + j] = (xs[o + j] - mu) * rs * g[j] + b[j];
+                mean.put(w + r, mu);
+                rstd.put(w + r, rs);
             }
-            for (; j < f; j++) out.putFloat(4 * (o + j), (x.getFloat(4 * (o + j)) - mu) * rs * g[j] + b[j]);
-            mean.putFloat(4 * r, mu);
-            rstd.putFloat(4 * r, rs);
+            out.put(w * f, os, 0, nr * f);
         }
     }
 
     /** LayerNorm backward of rows [r0, r1): dx += ...; dg, db (float partial sums of this range) +=. */
-    static void layerNormBackward(ByteBuffer dout, ByteBuffer x, ByteBuffer mean, ByteBuffer rstd, float[] g, ByteBuffer dx,
+    static void layerNormBackward(FloatBuffer dout, FloatBuffer x, FloatBuffer mean, FloatBuffer rstd, float[] g, FloatBuffer dx,
                                   float[] dg, float[] db, int f, int r0, int r1) {
         float[] lanes = new float[L];
-        for (int r = r0; r < r1; r++) {
-            int o = r * f, j = 0;
-            float mu = mean.getFloat(4 * r), rs = rstd.getFloat(4 * r);
-            FloatVector sd = FloatVector.zero(S), sdx = FloatVector.zero(S);
-            for (; j <= f - L; j += L) {
-                FloatVector xh = load(x, o + j).sub(mu).mul(rs);
-                FloatVector d = load(dout, o + j);
-                FloatVector dxh = d.mul(FloatVector.fromArray(S, g, j));
-                sd = sd.add(dxh);
-                sdx = dxh.fma(xh, sdx);
-                d.fma(xh, FloatVector.fromArray(S, dg, j)).intoArray(dg, j);
-                d.add(FloatVector.fromArray(S, db, j)).intoArray(db, j);
+        int rows = rowsPerWindow(f);
+        float[] ds = new float[rows * f], xs = new float[rows * f], dxs = new float[rows * f];
+        for (int w = r0; w < r1; w += rows) {
+            int nr = Math.min(rows, r1 - w);
+            dout.get(w * f, ds, 0, nr * f);
+            x.get(w * f, xs, 0, nr * f);
+            dx.get(w * f, dxs, 0, nr * f);
+            for (int r = 0; r < nr; r++) {
+                int o = r * f, j = 0;
+                float mu = mean.get(w + r), rs = rstd.get(w + r);
+                FloatVector sd = FloatVector.zero(S), sdx = FloatVector.zero(S);
+                for (; j <= f - L; j += L) {
+                    FloatVector xh = FloatVector.fromArray(S, xs, o + j).sub(mu).mul(rs);
+                    FloatVector d = FloatVector.fromArray(S, ds, o + j);
+                    FloatVector dxh = d.mul(FloatVector.fromArray(S, g, j));
+                    sd = sd.add(dxh);
+                    sdx = dxh.fma(xh, sdx);
+                    d.fma(xh, FloatVector.fromArray(S, dg, j)).intoArray(dg, j);
+                    d.add(FloatVector.fromArray(S, db, j)).intoArray(db, j);
+                }
+                float sumD = sumLanes(sd, lanes), sumDX = sumLanes(sdx, lanes);
+                for (; j < f; j++) {
+                    float xh = (xs[o + j] - mu) * rs, d = ds[o + j], dxh = d * g[j];
+                    sumD += dxh; sumDX += dxh * xh; dg[j] += d * xh; db[j] += d;
+                }
+                float mD = sumD / f, mDX = sumDX / f;
+                j = 0;
+                for (; j <= f - L; j += L) {
+                    FloatVector xh = FloatVector.fromArray(S, xs, o + j).sub(mu).mul(rs);
+                    FloatVector dxh = FloatVector.fromArray(S, ds, o + j).mul(FloatVector.fromArray(S, g, j));
+                    FloatVector r1v = dxh.sub(mD).sub(xh.mul(mDX)).mul(rs);
+                    FloatVector.fromArray(S, dxs, o + j).add(r1v).intoArray(dxs, o + j);
+                }
+                for (; j < f; j++) {
+                    float xh = (xs[o + j] - mu) * rs, dxh = ds[o + j] * g[j];
+                    dxs[o + j] = dxs[o + j] + rs * (dxh - mD - xh * mDX);
+                }
             }
-            float sumD = sumLanes(sd, lanes), sumDX = sumLanes(sdx, lanes);
-            for (; j < f; j++) {
-                float xh = (x.getFloat(4 * (o + j)) - mu) * rs, d = dout.getFloat(4 * (o + j)), dxh = d * g[j];
-                sumD += dxh; sumDX += dxh * xh; dg[j] += d * xh; db[j] += d;
-            }
-            float mD = sumD / f, mDX = sumDX / f;
-            j = 0;
-            for (; j <= f - L; j += L) {
-                FloatVector xh = load(x, o + j).sub(mu).mul(rs);
-                FloatVector dxh = load(dout, o + j).mul(FloatVector.fromArray(S, g, j));
-                FloatVector r1v = dxh.sub(mD).sub(xh.mul(mDX)).mul(rs);
-                store(load(dx, o + j).add(r1v), dx, o + j);
-            }
-            for (; j < f; j++) {
-                float xh = (x.getFloat(4 * (o + j)) - mu) * rs, dxh = dout.getFloat(4 * (o + j)) * g[j];
-                dx.putFloat(4 * (o + j), dx.getFloat(4 * (o + j)) + rs * (dxh - mD - xh * mDX));
-            }
+            dx.put(w * f, dxs, 0, nr * f);
         }
     }
 
@@ -335,24 +384,30 @@ final class VectorLoops {
     }
 
     /** AdamW over elements [from, to) (see {@link Kernels#adamw}); scalars precomputed by the caller. */
-    static void adamw(ByteBuffer p, ByteBuffer g, ByteBuffer m, ByteBuffer v, float decay, float b1, float b2, float c1, float c2,
+    static void adamw(FloatBuffer p, FloatBuffer g, FloatBuffer m, FloatBuffer v, float decay, float b1, float b2, float c1, float c2,
                       float step, float rsb2, float eps, int from, int to) {
-        int i = from;
-        for (; i <= to - L; i += L) {
-            FloatVector gi = load(g, i);
-            FloatVector mi = load(m, i).mul(b1).add(gi.mul(c1));
-            FloatVector vi = load(v, i).mul(b2).add(gi.mul(gi).mul(c2));
-            store(mi, m, i);
-            store(vi, v, i);
-            FloatVector denom = vi.sqrt().mul(rsb2).add(eps);
-            store(load(p, i).mul(decay).sub(mi.mul(step).div(denom)), p, i);
-        }
-        for (; i < to; i++) {
-            float gi = g.getFloat(4 * i);
-            float mi = b1 * m.getFloat(4 * i) + c1 * gi, vi = b2 * v.getFloat(4 * i) + c2 * gi * gi;
-            m.putFloat(4 * i, mi);
-            v.putFloat(4 * i, vi);
-            p.putFloat(4 * i, p.getFloat(4 * i) * decay - step * mi / ((float) Math.sqrt(vi) * rsb2 + eps));
+        float[] ps = new float[BLOCK], gs = new float[BLOCK], ms = new float[BLOCK], vs = new float[BLOCK];
+        for (int s = from; s < to; s += BLOCK) {
+            int len = Math.min(BLOCK, to - s);
+            p.get(s, ps, 0, len); g.get(s, gs, 0, len); m.get(s, ms, 0, len); v.get(s, vs, 0, len);
+            int i = 0;
+            for (; i <= len - L; i += L) {
+                FloatVector gi = FloatVector.fromArray(S, gs, i);
+                FloatVector mi = FloatVector.fromArray(S, ms, i).mul(b1).add(gi.mul(c1));
+                FloatVector vi = FloatVector.fromArray(S, vs, i).mul(b2).add(gi.mul(gi).mul(c2));
+                mi.intoArray(ms, i);
+                vi.intoArray(vs, i);
+                FloatVector denom = vi.sqrt().mul(rsb2).add(eps);
+                FloatVector.fromArray(S, ps, i).mul(decay).sub(mi.mul(step).div(denom)).intoArray(ps, i);
+            }
+            for (; i < len; i++) {
+                float gi = gs[i];
+                float mi = b1 * ms[i] + c1 * gi, vi = b2 * vs[i] + c2 * gi * gi;
+                ms[i] = mi;
+                vs[i] = vi;
+                ps[i] = ps[i] * decay - step * mi / ((float) Math.sqrt(vi) * rsb2 + eps);
+            }
+            m.put(s, ms, 0, len); v.put(s, vs, 0, len); p.put(s, ps, 0, len);
         }
     }
 

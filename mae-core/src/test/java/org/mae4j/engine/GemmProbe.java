@@ -32,7 +32,7 @@ public final class GemmProbe {
             }
             SplittableRandom r = new SplittableRandom(7);
             FloatBuffer a = fill(m * k, r), b = fill(k * n, r);
-            ByteBuffer c = ByteBuffer.allocateDirect(4 * m * n).order(ByteOrder.nativeOrder());
+            FloatBuffer c = ByteBuffer.allocateDirect(4 * m * n).order(ByteOrder.nativeOrder()).asFloatBuffer();   // off-heap, as ND4J's arrays
             int lda = ta ? m : k, ldb = tb ? k : n;
             long flops = 2L * m * n * k;
             int reps = (int) Math.max(3, Math.min(200, 4e8 / flops));
@@ -45,7 +45,7 @@ public final class GemmProbe {
             }
             Arrays.sort(t);
             long h = 0;
-            for (int i = 0; i < m * n; i++) h = h * 31 + Float.floatToRawIntBits(c.getFloat(4 * i));
+            for (int i = 0; i < m * n; i++) h = h * 31 + Float.floatToRawIntBits(c.get(i));
             System.out.printf("%-22s %10.1f us %6.1f GFLOP/s  hash %016x%n", spec, t[7] / 1e3, flops / (double) t[7], h);
         }
     }
