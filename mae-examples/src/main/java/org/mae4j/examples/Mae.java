@@ -22,6 +22,10 @@ public final class Mae implements Runnable {
 
     /** The parser with every subcommand, default-value help and exit codes (2 for bad arguments). */
     public static CommandLine commandLine() {
+        // ImageIO's default stream cache is a temporary file whose closer is a JVM shutdown hook, registered at the
+        // first picture written: a SIGTERM that lands just before an epoch's first picture made that write fail with
+        // "Shutdown in progress" instead of the run saving and stopping. The pictures are small: write them from memory.
+        javax.imageio.ImageIO.setUseCache(false);
         CommandLine cl = new CommandLine(new Mae());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         // Bad input (arguments, files, data) is the user's to fix: one clear line, no stack trace. Anything else

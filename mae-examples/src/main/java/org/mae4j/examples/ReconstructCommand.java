@@ -72,6 +72,10 @@ public final class ReconstructCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        Outputs outputs = Outputs.of(force).input("--weights", weights).inputs("--images", input.files).input("--images-npy", input.npy)
+                .data("--data", input.data).input("--noise", noise);
+        outputs.file("--out", out);
+        if (json != null) outputs.file("--json", json);
         // the picture is written by ImageIO as PNG whatever the name says: a .jpg of PNG bytes is a file no viewer trusts
         if (!out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
             throw new IllegalArgumentException("--out " + out + ": reconstruct writes a PNG picture; name a .png file");
@@ -79,10 +83,6 @@ public final class ReconstructCommand implements Callable<Integer> {
         if ((input.files != null || input.npy != null) && spec != null && spec.commandLine().getParseResult().hasMatchedOption("--indices")) {
             throw new IllegalArgumentException("--indices picks images of --data; with " + (input.files != null ? "--images" : "--images-npy") + " every image given is shown");
         }
-        Outputs outputs = Outputs.of(force).input("--weights", weights).inputs("--images", input.files).input("--images-npy", input.npy)
-                .data("--data", input.data).input("--noise", noise);
-        outputs.file("--out", out);
-        if (json != null) outputs.file("--json", json);
         MaeConfig fallback = preset == null ? null : MaeConfig.preset(preset);
         PretrainedWeights.Loaded w = PretrainedWeights.load(weights, fallback).requireDecoder(weights);
         Finite.requireWeights(w.params(), "--weights " + weights);
