@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Recipe pilot (issue 29): which fine-tuning recipe Study II uses, chosen on the held-out tenth of the training set
 # (never the test set: the runs below score it only because ./mae finetune always does at the end; the choice reads
-# val_top1 of metrics.jsonl). The MAE encoder is the decoder pilot's tinyFmnist6Lite after 12 epochs (a stand-in for
-# the long pretraining); scratch is the same recipe on a random init with layer decay 1. 1% of the labels (60 per
+# val_top1 of metrics.jsonl). ENCODER: the study's pretraining checkpoint as far as it has got (a copy, so that the
+# running pretraining is not read mid-write); scratch is the same recipe on a random init with layer decay 1. 1% of the labels (60 per
 # class, label seed 0), 100 epochs, the held-out split scored every 5 epochs.
 #
 #   docs/study2/pilots/recipe.sh ENCODER.zip RUNS
