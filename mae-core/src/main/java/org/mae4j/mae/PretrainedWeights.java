@@ -100,6 +100,21 @@ public final class PretrainedWeights {
         return loadFile(source, fallback);
     }
 
+    /**
+     * As {@link #load}, for the frozen-feature protocols (k-NN, linear probe): a fine-tuned classifier checkpoint is
+     * refused, since its encoder view (the final norm the identity, no fc_norm) gives features that are neither the
+     * classifier's own (fc_norm of the mean patch token: {@code Embedder}'s) nor a pretrained encoder's.
+     */
+    public static Loaded loadForFeatures(Path source, MaeConfig fallback) throws IOException {
+        if (!isCheckpoint(source)) return loadFile(source, fallback);
+        Checkpoint.Contents c = ConfigFit.loadCheckpoint(source);
+        if (c.kind().equals("finetune")) {
+            throw new IOException(source + " is a fine-tuned classifier: k-NN and the linear probe score a pretrained encoder's frozen features, "
+                    + "which its encoder without its fc_norm would only imitate; embed its features with ./mae embed, or score it with ./mae finetune --eval");
+        }
+        return fromCheckpoint(c, source);
+    }
+
     private static Loaded fromCheckpoint(Checkpoint.Contents c, Path source) throws IOException {
         {
             switch (c.kind()) {

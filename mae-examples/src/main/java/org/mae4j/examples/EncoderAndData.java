@@ -46,6 +46,12 @@ final class EncoderAndData {
         return new PretrainedWeights.Loaded(cfg, MaskedAutoencoder.create(cfg, new Random(seed)).params(), true);
     }
 
+    /** The encoder of k-NN and the probe: as {@link #encoder}, refusing a fine-tuned classifier (PretrainedWeights.loadForFeatures). */
+    PretrainedWeights.Loaded featureEncoder(long seed) throws IOException {
+        if (!randomInit && weights != null) return PretrainedWeights.loadForFeatures(weights, MaeConfig.preset(preset));
+        return encoder(seed);
+    }
+
     /** For reports: the weights file, or the baseline's preset and seed. */
     String describe(long seed) {
         return randomInit ? "random init (" + preset + ", seed " + seed + ")" : weights.toString();

@@ -67,7 +67,7 @@ public final class KnnCommand implements Callable<Integer> {
             cfg = MaeConfig.preset(inputs.preset);
             source = "raw pixels";
         } else {
-            PretrainedWeights.Loaded w = inputs.encoder(seed);
+            PretrainedWeights.Loaded w = inputs.featureEncoder(seed);
             Finite.requireWeights(w.params(), inputs.describe(seed));
             model = w.model();
             cfg = w.config();

@@ -131,7 +131,7 @@ public final class LinprobeCommand implements Callable<Integer>, TrainingCommand
             cfg = MaeConfig.preset(inputs.preset);
             source = "raw pixels";
         } else {
-            PretrainedWeights.Loaded w = inputs.encoder(run.seed);
+            PretrainedWeights.Loaded w = inputs.featureEncoder(run.seed);
             Finite.requireWeights(w.params(), inputs.describe(run.seed));
             model = w.model();
             cfg = w.config();

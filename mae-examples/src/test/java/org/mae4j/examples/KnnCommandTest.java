@@ -40,4 +40,18 @@ class KnnCommandTest {
         assertEquals(2, run(err, "knn", "--raw-pixels", "--k", "0"));
         assertTrue(err.toString().contains("k must be >= 1"), err.toString());
     }
+
+    @Test
+    void aFineTunedClassifierIsRefusedByKnnAndTheProbe(@TempDir Path tmp) throws Exception {
+        Path ft = tmp.resolve("ft");
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(err, "finetune", "--random-init", "--preset", "tinyFmnist6", "--limit", "32", "--batch", "16", "--epochs", "1",
+                "--warmup-epochs", "0", "--out", ft.toString()), err.toString());
+        for (String command : new String[] {"knn", "linprobe"}) {
+            err = new StringWriter();
+            assertEquals(2, run(err, command, "--weights", ft.resolve("checkpoint.zip").toString(), "--limit", "32", "--out",
+                    tmp.resolve(command + (command.equals("knn") ? ".json" : "")).toString()), command);
+            assertTrue(err.toString().contains("is a fine-tuned classifier") && err.toString().strip().lines().count() == 1, command + ": " + err);
+        }
+    }
 }
