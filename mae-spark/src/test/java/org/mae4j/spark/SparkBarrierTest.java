@@ -29,6 +29,7 @@ class SparkBarrierTest {
 
     @BeforeAll
     static void start() {
+        SparkJdk.assumeSparkRuns();
         sc = new SparkContext(new SparkConf().setMaster("local[2]").setAppName("mae4j-test").set("spark.ui.enabled", "false")
                 .set("spark.driver.host", "127.0.0.1"));
     }

@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class SparkPretrainTest {
     @Test
     void pretrainRunsAsTwoBarrierTasks(@TempDir Path dir) throws Exception {
+        SparkJdk.assumeSparkRuns();
         SparkContext sc = new SparkContext(new SparkConf().setMaster("local[2]").setAppName("mae4j-test").set("spark.ui.enabled", "false")
                 .set("spark.driver.host", "127.0.0.1"));
         List<Integer> codes;
